@@ -1,0 +1,47 @@
+#pragma once
+// Small text helpers shared by the core's parsers (internal).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hsinstall::detail {
+
+bool is_alpha(char c) noexcept;
+bool is_digit(char c) noexcept;
+bool is_hex(char c) noexcept;
+bool is_unreserved(char c) noexcept;  // RFC 3986 unreserved: ALPHA DIGIT - . _ ~
+char ascii_lower(char c) noexcept;
+std::string ascii_lower(std::string_view s);
+bool iequals(std::string_view a, std::string_view b) noexcept;
+bool starts_with(std::string_view s, std::string_view prefix) noexcept;
+bool ends_with(std::string_view s, std::string_view suffix) noexcept;
+
+// Percent-encodes everything outside the RFC 3986 unreserved set (spaces become %20).
+std::string percent_encode(std::string_view s);
+void percent_encode_to(std::string& out, std::string_view s);
+
+// Decodes %XX escapes; with plus_is_space, '+' becomes ' ' (form encoding).
+// Returns nullopt on a malformed escape and sets *bad_at to its byte offset.
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space, std::size_t* bad_at);
+
+// Validates UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
+bool valid_utf8(std::string_view s) noexcept;
+// First control character (C0, DEL) offset, or npos.
+std::size_t find_control(std::string_view s) noexcept;
+
+std::string base64url_encode(const std::uint8_t* data, std::size_t n);
+std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view s);
+
+// Damerau-Levenshtein (optimal string alignment) distance, capped at limit+1.
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t limit);
+
+// Quotes a value for a message, shortened past max characters, control bytes escaped.
+std::string show(std::string_view s, std::size_t max = 80);
+
+// Splits on any run of ASCII whitespace.
+std::vector<std::string> split_spaces(std::string_view s);
+std::string join(const std::vector<std::string>& v, std::string_view sep);
+
+}  // namespace hsinstall::detail
