@@ -55,7 +55,7 @@ const char* json_type_name(const json& j) {
 
 // Records where a parse error happened: nlohmann's message already names line and column.
 struct ErrorSax : nlohmann::json_sax<json> {
-  std::size_t position = 0;
+  std::size_t position = 0;  // start of the offending token
   std::string message;
   bool null() override { return true; }
   bool boolean(bool) override { return true; }
@@ -69,8 +69,8 @@ struct ErrorSax : nlohmann::json_sax<json> {
   bool end_object() override { return true; }
   bool start_array(std::size_t) override { return true; }
   bool end_array() override { return true; }
-  bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception& ex) override {
-    position = pos;
+  bool parse_error(std::size_t pos, const std::string& last_token, const nlohmann::detail::exception& ex) override {
+    position = pos >= last_token.size() ? pos - last_token.size() : 0;
     message = ex.what();
     return false;
   }

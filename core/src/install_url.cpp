@@ -101,6 +101,13 @@ Result<std::string> build_install_url(const InstallUrlRequest& rq) {
     ds.push_back({"install_url.missing_scope", Severity::error, "scopes", "No scope was given; HubSpot needs at least one in `scope`.",
                   "Pass the app's required scopes (at least \"oauth\")."});
   check_scope_lists(rq.scopes, rq.optional_scopes, "scopes", "optional_scopes", ds);
+  const std::pair<const std::string*, const char*> texts[] = {
+      {&rq.client_id, "client_id"}, {&rq.redirect_uri, "redirect_uri"}, {&rq.state, "state"}, {&rq.account_id, "account_id"}};
+  for (const auto& [text, field] : texts)
+    if (!valid_utf8(*text) || find_control(*text) != std::string::npos)
+      ds.push_back({"install_url.invalid_text", Severity::error, field,
+                    std::string("The ") + field + " is not valid UTF-8 text or holds a control character.",
+                    "Pass text (UTF-8, no control characters such as NUL)."});
   if (rq.state.empty())
     ds.push_back({"install_url.missing_state", Severity::warning, "state", "The URL carries no state.",
                   "Pass a fresh unpredictable state per install and check it on the callback (CSRF protection)."});

@@ -134,9 +134,10 @@ std::vector<std::string> suggest_scopes(std::string_view name, std::size_t max) 
     if (d <= limit) hits.emplace_back(d, &s);
   }
   std::stable_sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Only the closest names: a distance-1 match outranks every distance-2 one.
   std::vector<std::string> out;
   for (const auto& h : hits) {
-    if (out.size() >= max) break;
+    if (out.size() >= max || h.first > hits.front().first) break;
     if (h.second->name != name) out.push_back(h.second->name);
   }
   return out;
