@@ -191,7 +191,8 @@ int cmd_url(const Args& a) {
   if (!a.has("--client-id")) return usage("url needs --client-id ID");
   if (a.has("--state") && a.has_flag("--random-state")) return usage("give --state or --random-state, not both");
   auto cfg = load_config(a.get("--config"));
-  Diagnostics ds = cfg.diagnostics;
+  // A usable config's own warnings are `lint`'s business; show them only when it is not usable.
+  Diagnostics ds = cfg ? Diagnostics{} : cfg.diagnostics;
   std::optional<std::string> url;
   if (cfg) {
     AppInstallRequest rq;

@@ -94,8 +94,8 @@ def measure(fn, min_time):
         elapsed = clock() - t0
         if elapsed >= min_time:
             return {"ops_per_sec": n / elapsed, "iterations": n, "seconds": elapsed}
-        # Aim a little past min_time, as Google Benchmark does.
-        n = max(n * 2, int(n * min_time * 1.4 / elapsed)) if elapsed > 0 else n * 10
+        # Aim a little past min_time, growing at most tenfold a step, as Google Benchmark does.
+        n = min(n * 10, max(n * 2, int(n * min_time * 1.4 / elapsed))) if elapsed > 0 else n * 10
 
 
 def main(argv):

@@ -113,7 +113,7 @@ Result<Callback> parse_callback(std::string_view input, const CallbackOptions& o
       continue;
     }
     if (n > 0) {
-      std::string which = p.key == "code" || p.key == "state" ? "callback.duplicate_" + p.key : std::string("url.duplicate_param");
+      const char* which = p.key == "code" ? "callback.duplicate_code" : p.key == "state" ? "callback.duplicate_state" : "url.duplicate_param";
       ds.push_back({which, Severity::error, query_where(p.key, n), "The parameter " + show(p.key) + " appears more than once.",
                     "Refuse this request: HubSpot sends each parameter once, and servers disagree on which copy wins."});
       continue;
