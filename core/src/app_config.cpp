@@ -70,8 +70,10 @@ struct ErrorSax : nlohmann::json_sax<json> {
   bool start_array(std::size_t) override { return true; }
   bool end_array() override { return true; }
   bool parse_error(std::size_t pos, const std::string& last_token, const nlohmann::detail::exception& ex) override {
-    position = pos >= last_token.size() ? pos - last_token.size() : 0;
     message = ex.what();
+    // Point at the start of the offending token; at the end of input, at the end.
+    const bool at_end = message.find("unexpected end of input") != std::string::npos;
+    position = at_end ? pos : pos >= last_token.size() ? pos - last_token.size() : 0;
     return false;
   }
 };
@@ -130,13 +132,12 @@ class Reader {
   bool object_at(const json& parent, const char* key, const std::string& pointer, const json*& out, bool required) {
     out = nullptr;
     auto it = parent.find(key);
-    std::string where = child(pointer, key);
     if (it == parent.end()) {
-      if (required) missing(where, (std::string("the \"") + key + "\" object").c_str());
+      if (required) missing(child(pointer, key), (std::string("the \"") + key + "\" object").c_str());
       return !required;
     }
     if (!it->is_object()) {
-      type_error(where, *it, "an object");
+      type_error(child(pointer, key), *it, "an object");
       return false;
     }
     out = &*it;
@@ -145,36 +146,35 @@ class Reader {
 
   bool string_at(const json& parent, const char* key, const std::string& pointer, std::string& out, bool required) {
     auto it = parent.find(key);
-    std::string where = child(pointer, key);
     if (it == parent.end()) {
-      if (required) missing(where, (std::string("a \"") + key + "\" string").c_str());
+      if (required) missing(child(pointer, key), (std::string("a \"") + key + "\" string").c_str());
       return !required;
     }
     if (!it->is_string()) {
-      type_error(where, *it, "a string");
+      type_error(child(pointer, key), *it, "a string");
       return false;
     }
-    out = it->get<std::string>();
+    out = it->get_ref<const std::string&>();
     return true;
   }
 
   bool strings_at(const json& parent, const char* key, const std::string& pointer, std::vector<std::string>& out) {
     auto it = parent.find(key);
     if (it == parent.end()) return true;
-    std::string where = child(pointer, key);
     if (!it->is_array()) {
-      type_error(where, *it, "an array of strings");
+      type_error(child(pointer, key), *it, "an array of strings");
       return false;
     }
     bool ok = true;
+    out.reserve(out.size() + it->size());
     for (std::size_t i = 0; i < it->size(); ++i) {
       const json& e = (*it)[i];
       if (!e.is_string()) {
-        type_error(where + "/" + std::to_string(i), e, "a string");
+        type_error(child(pointer, key) + "/" + std::to_string(i), e, "a string");
         ok = false;
         continue;
       }
-      out.push_back(e.get<std::string>());
+      out.push_back(e.get_ref<const std::string&>());
     }
     return ok;
   }
@@ -236,7 +236,7 @@ Result<AppConfig> parse_app_config(std::string_view text, std::string_view file_
     ErrorSax sax;
     json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json, /*strict=*/true);
     std::size_t line = 1, col = 1;
-    for (std::size_t i = 0; i < sax.position && i < text.size(); ++i) {
+    for (std::size_t i = 0; i < sax.position && i < text.size(); ++i) {  // position counts bytes
       if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
     }
     std::string detail = sax.message;

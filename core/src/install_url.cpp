@@ -5,6 +5,7 @@
 
 #include "hsinstall/redirect_uri.hpp"
 #include "hsinstall/scopes.hpp"
+#include "scope_check.hpp"
 #include "text.hpp"
 #include "url_parts.hpp"
 
@@ -36,28 +37,26 @@ bool all_digits(std::string_view s) {
 }
 
 // Checks the two scope lists of a URL (or of a build request): names, repeats, overlap.
+// Sensitivity is a config matter, not reported here.
 void check_scope_lists(const std::vector<std::string>& scopes, const std::vector<std::string>& optional,
-                       const std::string& scope_key, const std::string& optional_key, Diagnostics& ds) {
-  std::map<std::string, std::size_t, std::less<>> in_scope;
+                       std::string_view scope_key, std::string_view optional_key, Diagnostics& ds) {
+  auto before = [](const std::vector<std::string>& v, std::size_t i) { return std::find(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v[i]) != v.begin() + static_cast<std::ptrdiff_t>(i); };
   for (std::size_t i = 0; i < scopes.size(); ++i) {
-    std::string where = scope_key + "[" + std::to_string(i) + "]";
-    check_scope_name(scopes[i], where, false, ds);
-    if (!in_scope.emplace(scopes[i], i).second)
-      ds.push_back({"scope.duplicate", Severity::warning, where, "The scope " + show(scopes[i]) + " appears twice.", "Remove the repeat."});
+    ScopeWhere w{scope_key, i, true};
+    check_scope(scopes[i], w, SensitiveReport::none, ds);
+    if (before(scopes, i))
+      ds.push_back({"scope.duplicate", Severity::warning, w.str(), "The scope " + show(scopes[i]) + " appears twice.", "Remove the repeat."});
   }
-  std::map<std::string, std::size_t, std::less<>> in_optional;
   for (std::size_t i = 0; i < optional.size(); ++i) {
-    std::string where = optional_key + "[" + std::to_string(i) + "]";
-    check_scope_name(optional[i], where, false, ds);
-    if (!in_optional.emplace(optional[i], i).second)
-      ds.push_back({"scope.duplicate", Severity::warning, where, "The scope " + show(optional[i]) + " appears twice.", "Remove the repeat."});
-    else if (in_scope.count(optional[i]))
-      ds.push_back({"scope.conflict", Severity::error, where,
+    ScopeWhere w{optional_key, i, true};
+    check_scope(optional[i], w, SensitiveReport::none, ds);
+    if (before(optional, i))
+      ds.push_back({"scope.duplicate", Severity::warning, w.str(), "The scope " + show(optional[i]) + " appears twice.", "Remove the repeat."});
+    else if (contains(scopes, optional[i]))
+      ds.push_back({"scope.conflict", Severity::error, w.str(),
                     "The scope " + show(optional[i]) + " is both required (scope) and optional (optional_scope).",
                     "Keep it in one parameter, as the app's configuration says."});
   }
-  // The catalogue's sensitivity notes are about configs; in URLs they are noise.
-  ds.erase(std::remove_if(ds.begin(), ds.end(), [](const Diagnostic& d) { return d.code == "scope.sensitive"; }), ds.end());
 }
 
 void append(Diagnostics& to, Diagnostics from) {

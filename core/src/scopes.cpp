@@ -1,9 +1,9 @@
 #include "hsinstall/scopes.hpp"
 
 #include <algorithm>
-#include <map>
 #include <unordered_map>
 
+#include "scope_check.hpp"
 #include "text.hpp"
 
 namespace hsinstall {
@@ -155,14 +155,14 @@ std::vector<const ScopeInfo*> search_scopes(std::string_view text) {
   return out;
 }
 
-void check_scope_name(std::string_view name, const std::string& where, bool marketplace, Diagnostics& out) {
+void detail::check_scope(std::string_view name, const ScopeWhere& w, SensitiveReport sensitive, Diagnostics& out) {
   if (name.empty()) {
-    out.push_back({"scope.empty", Severity::error, where, "A scope name is empty.", "Remove the empty entry."});
+    out.push_back({"scope.empty", Severity::error, w.str(), "A scope name is empty.", "Remove the empty entry."});
     return;
   }
   if (name.find_first_of(" \t\r\n,") != std::string_view::npos) {
     auto parts = split_spaces(name);
-    out.push_back({"scope.malformed", Severity::error, where,
+    out.push_back({"scope.malformed", Severity::error, w.str(),
                    "The scope entry " + show(name) + " holds several names or a separator.",
                    "List one scope per entry (HubSpot separates scopes with spaces in URLs only; commas are not separators)."});
     return;
@@ -172,43 +172,54 @@ void check_scope_name(std::string_view name, const std::string& where, bool mark
     auto sugg = suggest_scopes(name);
     std::string hint = sugg.empty() ? "Check the spelling against `hsinstall scopes`; HubSpot refuses unknown scopes on upload."
                                     : "Did you mean " + join(sugg, " or ") + "?";
-    out.push_back({"scope.unknown", Severity::error, where, "The scope " + show(name) + " is not a HubSpot scope.", hint});
+    out.push_back({"scope.unknown", Severity::error, w.str(), "The scope " + show(name) + " is not a HubSpot scope.", hint});
     return;
   }
   switch (s->status) {
     case ScopeStatus::current:
       break;
     case ScopeStatus::variant:
-      out.push_back({"scope.variant", Severity::warning, where,
+      out.push_back({"scope.variant", Severity::warning, w.str(),
                      "The scope " + show(name) + " is an older or alternative spelling.",
                      "Use the current spelling " + join(s->replacements, " ") + "."});
       break;
     case ScopeStatus::deprecated:
-      out.push_back({"scope.deprecated", Severity::warning, where,
+      out.push_back({"scope.deprecated", Severity::warning, w.str(),
                      "The scope " + show(name) + " is being replaced by granular scopes.",
                      "Request the granular scopes you need instead: " + join(s->replacements, ", ") + "."});
       break;
     case ScopeStatus::removed:
-      out.push_back({"scope.removed", Severity::error, where,
+      out.push_back({"scope.removed", Severity::error, w.str(),
                      "The scope " + show(name) + " was removed and can no longer be requested.",
                      "Request the granular scopes you need instead: " + join(s->replacements, ", ") + "."});
       return;
     case ScopeStatus::not_requestable:
-      out.push_back({"scope.not_requestable", Severity::error, where,
+      out.push_back({"scope.not_requestable", Severity::error, w.str(),
                      "The name " + show(name) + " is an internal HubSpot permission, not a scope an app can request.",
                      "Remove it; find the app scope you need with `hsinstall scopes`."});
       return;
   }
-  if (s->sensitivity != Sensitivity::none) {
+  if (s->sensitivity != Sensitivity::none && sensitive != SensitiveReport::none) {
+    const bool marketplace = sensitive == SensitiveReport::warning;
     const char* level = s->sensitivity == Sensitivity::highly_sensitive ? "highly sensitive" : "sensitive";
     if (marketplace)
-      out.push_back({"scope.sensitive", Severity::warning, where,
+      out.push_back({"scope.sensitive", Severity::warning, w.str(),
                      "The scope " + show(name) + " is " + level + ": marketplace apps need HubSpot's approval to request it.",
                      "Request approval from HubSpot before listing, or drop the scope."});
     else
-      out.push_back({"scope.sensitive", Severity::note, where,
+      out.push_back({"scope.sensitive", Severity::note, w.str(),
                      "The scope " + show(name) + " is " + level + ": only Enterprise accounts can grant it.",
                      "Make it optional if the app should install on other accounts too."});
+  }
+}
+
+void check_scope_name(std::string_view name, const std::string& where, bool marketplace, Diagnostics& out) {
+  // A where without an index: report it as given.
+  Diagnostics local;
+  check_scope(name, ScopeWhere{"", 0, false}, marketplace ? SensitiveReport::warning : SensitiveReport::note, local);
+  for (auto& d : local) {
+    d.where = where;
+    out.push_back(std::move(d));
   }
 }
 
@@ -222,22 +233,29 @@ Diagnostics validate_scope_config(const ScopeConfig& config, const ScopeCheckOpt
   const List lists[] = {{&config.required, ScopeKind::required, "requiredScopes"},
                         {&config.conditional, ScopeKind::conditional, "conditionallyRequiredScopes"},
                         {&config.optional, ScopeKind::optional, "optionalScopes"}};
-  // canonical name → (list key, index) of its first appearance
-  std::map<std::string, std::pair<const List*, std::size_t>, std::less<>> seen;
+  // Repeats and conflicts compare canonical names (a variant and its current spelling are one scope).
+  struct Seen {
+    std::string_view canon;
+    const List* list;
+    std::size_t index;
+  };
+  std::vector<Seen> seen;
+  const SensitiveReport sensitive = options.marketplace ? SensitiveReport::warning : SensitiveReport::note;
   for (const auto& list : lists) {
+    const std::string base = options.pointer + "/" + list.key;
     for (std::size_t i = 0; i < list.names->size(); ++i) {
       const std::string& name = (*list.names)[i];
-      std::string where = options.pointer + "/" + list.key + "/" + std::to_string(i);
-      check_scope_name(name, where, options.marketplace, out);
+      check_scope(name, ScopeWhere{base, i, false}, sensitive, out);
       if (name.empty()) continue;
-      std::string canon(canonical_scope(name));
-      auto it = seen.find(canon);
+      std::string_view canon = canonical_scope(name);
+      auto it = std::find_if(seen.begin(), seen.end(), [&](const Seen& s) { return s.canon == canon; });
       if (it == seen.end()) {
-        seen.emplace(std::move(canon), std::make_pair(&list, i));
+        seen.push_back({canon, &list, i});
         continue;
       }
-      const List* first = it->second.first;
-      std::string first_where = options.pointer + "/" + first->key + "/" + std::to_string(it->second.second);
+      const List* first = it->list;
+      std::string where = base + "/" + std::to_string(i);
+      std::string first_where = options.pointer + "/" + first->key + "/" + std::to_string(it->index);
       if (first == &list)
         out.push_back({"scope.duplicate", Severity::warning, where,
                        "The scope " + show(name) + " is listed twice in " + list.key + " (first at " + first_where + ").",

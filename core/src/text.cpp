@@ -4,13 +4,6 @@
 
 namespace hsinstall::detail {
 
-bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-bool is_hex(char c) noexcept { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool is_unreserved(char c) noexcept {
-  return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = ascii_lower(c);
@@ -30,15 +23,16 @@ bool ends_with(std::string_view s, std::string_view p) noexcept {
 static const char kHex[] = "0123456789ABCDEF";
 
 void percent_encode_to(std::string& out, std::string_view s) {
-  for (char c : s) {
-    if (is_unreserved(c)) {
-      out += c;
-    } else {
-      auto u = static_cast<unsigned char>(c);
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t run = i;
+    while (run < s.size() && is_unreserved(s[run])) ++run;
+    out.append(s.data() + i, run - i);  // unreserved runs go in whole
+    if (run == s.size()) break;
+    auto u = static_cast<unsigned char>(s[run]);
+    const char esc[3] = {'%', kHex[u >> 4], kHex[u & 15]};
+    out.append(esc, 3);
+    i = run + 1;
   }
 }
 
@@ -58,20 +52,23 @@ static int hex_value(char c) noexcept {
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space, std::size_t* bad_at) {
   std::string out;
   out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) {
-        if (bad_at) *bad_at = i;
-        return std::nullopt;
-      }
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t run = i;
+    while (run < s.size() && s[run] != '%' && !(plus_is_space && s[run] == '+')) ++run;
+    out.append(s.data() + i, run - i);  // plain runs go in whole
+    if (run == s.size()) break;
+    if (s[run] == '+') {
       out += ' ';
-    } else {
-      out += c;
+      i = run + 1;
+      continue;
     }
+    if (run + 2 >= s.size() || !is_hex(s[run + 1]) || !is_hex(s[run + 2])) {
+      if (bad_at) *bad_at = run;
+      return std::nullopt;
+    }
+    out += static_cast<char>(hex_value(s[run + 1]) * 16 + hex_value(s[run + 2]));
+    i = run + 3;
   }
   return out;
 }
@@ -80,6 +77,11 @@ bool valid_utf8(std::string_view s) noexcept {
   std::size_t i = 0, n = s.size();
   while (i < n) {
     auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {  // ASCII runs are the common case
+      ++i;
+      while (i < n && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+      continue;
+    }
     if (c < 0x80) { ++i; continue; }
     std::size_t len;
     std::uint32_t cp;

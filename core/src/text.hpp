@@ -8,11 +8,12 @@
 
 namespace hsinstall::detail {
 
-bool is_alpha(char c) noexcept;
-bool is_digit(char c) noexcept;
-bool is_hex(char c) noexcept;
-bool is_unreserved(char c) noexcept;  // RFC 3986 unreserved: ALPHA DIGIT - . _ ~
-char ascii_lower(char c) noexcept;
+inline bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+inline bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+inline bool is_hex(char c) noexcept { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+// RFC 3986 unreserved: ALPHA DIGIT - . _ ~
+inline bool is_unreserved(char c) noexcept { return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
+inline char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 std::string ascii_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b) noexcept;
 bool starts_with(std::string_view s, std::string_view prefix) noexcept;

@@ -4,17 +4,20 @@
 
 namespace hsinstall::detail {
 
-static bool allowed_in_url(char c) noexcept {
-  if (is_unreserved(c)) return true;
-  switch (c) {
-    case ':': case '/': case '?': case '#': case '[': case ']': case '@':
-    case '!': case '$': case '&': case '\'': case '(': case ')': case '*':
-    case '+': case ',': case ';': case '=': case '%':
-      return true;
-    default:
-      return false;
+// Bytes RFC 3986 allows in a URL: unreserved, gen-delims, sub-delims and '%'.
+struct UrlCharTable {
+  bool allowed[256] = {};
+  constexpr UrlCharTable() {
+    for (int c = 'a'; c <= 'z'; ++c) allowed[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) allowed[c] = true;
+    for (int c = '0'; c <= '9'; ++c) allowed[c] = true;
+    const char* other = "-._~:/?#[]@!$&'()*+,;=%";
+    for (const char* p = other; *p; ++p) allowed[static_cast<unsigned char>(*p)] = true;
   }
-}
+};
+constexpr UrlCharTable kUrlChars;
+
+static bool allowed_in_url(char c) noexcept { return kUrlChars.allowed[static_cast<unsigned char>(c)]; }
 
 static std::string describe_byte(char c) {
   auto u = static_cast<unsigned char>(c);
