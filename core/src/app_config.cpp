@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "hsinstall/redirect_uri.hpp"
@@ -55,7 +56,7 @@ const char* json_type_name(const json& j) {
 
 // Records where a parse error happened: nlohmann's message already names line and column.
 struct ErrorSax : nlohmann::json_sax<json> {
-  std::size_t position = 0;  // start of the offending token
+  std::size_t position = 0;  // byte offset of the error
   std::string message;
   bool null() override { return true; }
   bool boolean(bool) override { return true; }
@@ -69,11 +70,11 @@ struct ErrorSax : nlohmann::json_sax<json> {
   bool end_object() override { return true; }
   bool start_array(std::size_t) override { return true; }
   bool end_array() override { return true; }
-  bool parse_error(std::size_t pos, const std::string& last_token, const nlohmann::detail::exception& ex) override {
+  bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception& ex) override {
     message = ex.what();
-    // Point at the start of the offending token; at the end of input, at the end.
-    const bool at_end = message.find("unexpected end of input") != std::string::npos;
-    position = at_end ? pos : pos >= last_token.size() ? pos - last_token.size() : 0;
+    // `pos` counts the bytes read; the last one read is where the parser saw the error
+    // (one past the end at the end of input), which is also where nlohmann's message points.
+    position = pos > 0 ? pos - 1 : 0;
     return false;
   }
 };
@@ -194,6 +195,11 @@ void check_url_list(const std::vector<std::string>& urls, const std::string& poi
                     "Write the full https:// URL."});
       continue;
     }
+    if (https_error && (ascii_lower(u.host) == "localhost" || is_ipv4_like(ascii_lower(u.host)) || u.host.front() == '[')) {
+      ds.push_back({"config.local_fetch_url", Severity::error, where, "The URL " + show(urls[i]) + " points at localhost or an IP address.",
+                    "HubSpot's servers make these requests; give a public https:// domain."});
+      continue;
+    }
     if (ascii_lower(u.scheme) != "https") {
       ds.push_back({"config.insecure_url", https_error ? Severity::error : Severity::warning, where,
                     "The URL " + show(urls[i]) + " is not https.", "Use https://; HubSpot refuses other schemes here."});
@@ -235,8 +241,14 @@ Result<AppConfig> parse_app_config(std::string_view text, std::string_view file_
   if (doc.is_discarded()) {
     ErrorSax sax;
     json::sax_parse(text.begin(), text.end(), &sax, nlohmann::detail::input_format_t::json, /*strict=*/true);
+    std::size_t at = sax.position;
+    if (at < text.size() && text[at] == '"' && at > 0) {  // a whole string was the unexpected token: point at its start
+      std::size_t open = text.rfind('"', at - 1);
+      while (open != std::string_view::npos && open > 0 && text[open - 1] == '\\') open = text.rfind('"', open - 1);
+      if (open != std::string_view::npos) at = open;
+    }
     std::size_t line = 1, col = 1;
-    for (std::size_t i = 0; i < sax.position && i < text.size(); ++i) {  // position counts bytes
+    for (std::size_t i = 0; i < at && i < text.size(); ++i) {  // byte offset → line and column
       if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
     }
     std::string detail = sax.message;
@@ -290,14 +302,14 @@ Result<AppConfig> parse_app_config(std::string_view text, std::string_view file_
   if (app.name.size() > 200)
     ds.push_back({"config.name_too_long", Severity::error, child(cfg_ptr, "name"), "The name is " + std::to_string(app.name.size()) + " characters long; HubSpot allows 200.",
                   "Shorten the name."});
-  else if (!app.name.empty() && (app.name.front() == ' ' || app.name.back() == ' '))
-    ds.push_back({"config.name_whitespace", Severity::error, child(cfg_ptr, "name"), "The name starts or ends with a space.", "Remove the surrounding spaces."});
+  else if (!app.name.empty() && (std::isspace(static_cast<unsigned char>(app.name.front())) || std::isspace(static_cast<unsigned char>(app.name.back()))))
+    ds.push_back({"config.name_whitespace", Severity::error, child(cfg_ptr, "name"), "The name starts or ends with whitespace.", "Remove the surrounding spaces, tabs or line breaks."});
   if (app.description.size() > 8192)
     ds.push_back({"config.description_too_long", Severity::error, child(cfg_ptr, "description"),
                   "The description is " + std::to_string(app.description.size()) + " characters long; HubSpot allows 8,192.", "Shorten the description."});
 
   const bool uid_placeholder = app.uid.find("${") != std::string::npos;
-  if (!app.uid.empty() && !uid_placeholder && app.uid.size() <= 64 &&
+  if (!app.uid.empty() && !uid_placeholder &&
       !std::all_of(app.uid.begin(), app.uid.end(), [](char c) { return is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '-'; }))
     ds.push_back({"config.bad_uid", Severity::error, "/uid", "The uid " + show(app.uid) + " has characters other than letters, digits, '_', '.' and '-'.",
                   "Use a uid such as \"my-app\"."});

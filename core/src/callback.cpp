@@ -60,8 +60,13 @@ Result<Callback> parse_callback(std::string_view input, const CallbackOptions& o
   }
   std::string_view query;
   const auto q = input.find('?');
-  const auto scheme_sep = input.find("://");
-  if (scheme_sep != std::string_view::npos && (q == std::string_view::npos || scheme_sep < q)) {
+  // A full URL starts with a scheme; anything else is a query, "?query" or "/path?query".
+  std::size_t scheme_len = 0;
+  while (scheme_len < input.size() && (is_alpha(input[scheme_len]) || (scheme_len > 0 && (is_digit(input[scheme_len]) || input[scheme_len] == '+' ||
+                                                                                          input[scheme_len] == '-' || input[scheme_len] == '.'))))
+    ++scheme_len;
+  const bool full_url = scheme_len > 0 && input.substr(scheme_len, 3) == "://";
+  if (full_url) {
     UrlParts u;
     if (!split_url(input, u, ds, "url")) return result;
     if (!u.has_query) {
@@ -71,7 +76,12 @@ Result<Callback> parse_callback(std::string_view input, const CallbackOptions& o
     }
     query = u.query;
   } else {
-    query = q == 0 ? input.substr(1) : input;
+    query = q == std::string_view::npos ? input : input.substr(q + 1);
+    if (q != std::string_view::npos && q > 0 && input[0] != '/') {
+      ds.push_back({"url.not_absolute", Severity::error, "url", "The callback " + show(input) + " is neither a full URL, a path with a query, nor a query.",
+                    "Pass the URL HubSpot redirected to, its path and query (/oauth/callback?code=…), or the query alone."});
+      return result;
+    }
     if (auto h = query.find('#'); h != std::string_view::npos) query = query.substr(0, h);
     // A bare query must still be plain URL text.
     for (std::size_t i = 0; i < query.size(); ++i) {
@@ -159,12 +169,11 @@ Result<Callback> parse_callback(std::string_view input, const CallbackOptions& o
     cb.has_state = true;
   }
   if (!opt.expected_state.empty()) {
+    // An expected state is required whatever the kind: adding step=finalize must not skip the check.
     if (!state) {
-      if (!marketplace) {
-        ds.push_back({"callback.missing_state", Severity::error, "query.state", "The callback has no state, but one was expected.",
-                      "Refuse it: without the state you issued, this redirect may be forged (CSRF)."});
-        return result;
-      }
+      ds.push_back({"callback.missing_state", Severity::error, "query.state", "The callback has no state, but one was expected.",
+                    "Refuse it: without the state you issued, this redirect may be forged (CSRF)."});
+      return result;
     } else if (!constant_time_equal(*state, opt.expected_state)) {
       ds.push_back({"callback.state_mismatch", Severity::error, "query.state", "The callback's state does not match the one issued.",
                     "Refuse it and start the install again; a stale tab, a replay or a forged request sends a wrong state."});

@@ -229,7 +229,7 @@ InspectedUrl inspect_install_url(std::string_view text, const AppConfig* app) {
 
   auto params = parse_query(u.query, ds);
   std::map<std::string, std::size_t, std::less<>> seen;
-  bool have_client = false, have_redirect = false, have_scope = false, plus_used = false;
+  bool have_client = false, have_redirect = false, have_scope = false, have_state = false, plus_used = false;
   std::vector<std::string>* lists[2] = {&v.scopes, &v.optional_scopes};
   for (auto& p : params) {
     std::size_t n = seen[p.key]++;
@@ -245,6 +245,7 @@ InspectedUrl inspect_install_url(std::string_view text, const AppConfig* app) {
       if (p.key == "client_id") have_client = true;
       if (p.key == "redirect_uri") have_redirect = true;
       if (p.key == "scope") have_scope = true;
+      if (p.key == "state") have_state = true;  // present, undecodable: its own error says so
       continue;
     }
     if (p.key == "client_id") {
@@ -266,6 +267,10 @@ InspectedUrl inspect_install_url(std::string_view text, const AppConfig* app) {
     } else if (p.key == "state") {
       v.state = p.value;
       v.has_state = true;
+      have_state = true;
+      if (p.value.empty())
+        ds.push_back({"install_url.missing_state", Severity::warning, "query.state", "The URL's state is empty.",
+                      "Put a fresh unpredictable state per install in it and check it on the callback (CSRF protection)."});
     } else {
       v.extra_params.emplace_back(p.key, p.value);
       if (p.key == "client_secret" || p.key == "hapikey" || p.key == "access_token" || p.key == "refresh_token")
@@ -290,7 +295,7 @@ InspectedUrl inspect_install_url(std::string_view text, const AppConfig* app) {
   if (!have_scope)
     ds.push_back({"install_url.missing_scope", Severity::error, "query.scope", "The URL has no scope.",
                   "Add scope=<the app's required scopes, separated by %20>."});
-  if (!v.has_state)
+  if (!have_state)
     ds.push_back({"install_url.missing_state", Severity::warning, "query.state", "The URL has no state.",
                   "Add a fresh unpredictable state per install and check it on the callback (CSRF protection)."});
   if (plus_used)

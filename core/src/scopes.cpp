@@ -248,14 +248,18 @@ Diagnostics validate_scope_config(const ScopeConfig& config, const ScopeCheckOpt
       check_scope(name, ScopeWhere{base, i, false}, sensitive, out);
       if (name.empty()) continue;
       std::string_view canon = canonical_scope(name);
-      auto it = std::find_if(seen.begin(), seen.end(), [&](const Seen& s) { return s.canon == canon; });
+      // A repeat in the same list first (a duplicate), else an earlier list (a conflict).
+      auto it = std::find_if(seen.begin(), seen.end(), [&](const Seen& s) { return s.canon == canon && s.list == &list; });
+      if (it == seen.end()) it = std::find_if(seen.begin(), seen.end(), [&](const Seen& s) { return s.canon == canon; });
       if (it == seen.end()) {
         seen.push_back({canon, &list, i});
         continue;
       }
-      const List* first = it->list;
+      const Seen first_seen = *it;  // copied: the push_back below may move the elements
+      if (first_seen.list != &list) seen.push_back({canon, &list, i});  // first in this list
+      const List* first = first_seen.list;
       std::string where = base + "/" + std::to_string(i);
-      std::string first_where = options.pointer + "/" + first->key + "/" + std::to_string(it->index);
+      std::string first_where = options.pointer + "/" + first->key + "/" + std::to_string(first_seen.index);
       if (first == &list)
         out.push_back({"scope.duplicate", Severity::warning, where,
                        "The scope " + show(name) + " is listed twice in " + list.key + " (first at " + first_where + ").",

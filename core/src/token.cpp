@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "hsinstall/scopes.hpp"
 #include "text.hpp"
 #include "url_parts.hpp"
 
@@ -345,7 +346,11 @@ IntrospectionResponse parse_introspection_response(int http, std::string_view bo
 ScopeComparison compare_granted_scopes(const std::vector<std::string>& granted, const ScopeConfig& c,
                                        const std::vector<std::string>& requested_conditional) {
   ScopeComparison out;
-  auto has = [](const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); };
+  // A variant spelling and its current name are one scope.
+  auto has = [](const std::vector<std::string>& v, const std::string& s) {
+    const std::string_view want = canonical_scope(s);
+    return std::any_of(v.begin(), v.end(), [&](const std::string& x) { return canonical_scope(x) == want; });
+  };
   for (const auto& s : c.required)
     if (!has(granted, s)) {
       out.missing_required.push_back(s);
