@@ -1,0 +1,22 @@
+// libFuzzer: token and introspection responses; the first two bytes pick the HTTP status.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "hsinstall/state.hpp"
+#include "hsinstall/token.hpp"
+
+using namespace hsinstall;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 2) return 0;
+  static const int statuses[] = {200, 201, 204, 400, 401, 403, 404, 408, 429, 500, 502, 503};
+  int status = statuses[data[0] % (sizeof statuses / sizeof statuses[0])];
+  std::string_view body(reinterpret_cast<const char*>(data + 2), size - 2);
+  auto t = parse_token_response(status, body);
+  if (t.ok() == t.error.has_value()) std::abort();  // exactly one of tokens or error
+  auto i = parse_introspection_response(status, body);
+  if (i.ok() == i.error.has_value()) std::abort();
+  (void)decode_state(body);
+  return 0;
+}
