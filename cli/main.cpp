@@ -137,7 +137,7 @@ int cmd_scopes(const Args& a) {
   if (a.has_flag("--json")) {
     json arr = json::array();
     for (const auto* s : hits) arr.push_back(to_json(*s));
-    std::cout << json{{"scopes", arr}}.dump(2) << "\n";
+    std::cout << json{{"scopes", arr}}.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return 0;
   }
   for (const auto* s : hits) {
@@ -176,7 +176,7 @@ int cmd_lint(const Args& a) {
                 << count(r.diagnostics, Severity::warning) << " warnings, " << count(r.diagnostics, Severity::note) << " notes)\n";
     }
   }
-  if (a.has_flag("--json")) std::cout << json{{"files", files}, {"errors", errors}, {"warnings", warnings}}.dump(2) << "\n";
+  if (a.has_flag("--json")) std::cout << json{{"files", files}, {"errors", errors}, {"warnings", warnings}}.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   return errors ? 1 : 0;
 }
 
@@ -215,7 +215,7 @@ int cmd_url(const Args& a) {
     url = built.value;
   }
   if (a.has_flag("--json")) {
-    std::cout << json{{"url", url ? json(*url) : json(nullptr)}, {"diagnostics", to_json(ds)}}.dump(2) << "\n";
+    std::cout << json{{"url", url ? json(*url) : json(nullptr)}, {"diagnostics", to_json(ds)}}.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
     print_diagnostics(ds, "");
     if (url) std::cout << *url << "\n";
@@ -235,7 +235,7 @@ int cmd_inspect(const Args& a) {
   auto inspected = inspect_install_url(a.positional[0], app ? &*app : nullptr);
   if (a.has("--config") && !app) inspected.diagnostics.insert(inspected.diagnostics.begin(), config_ds.begin(), config_ds.end());
   if (a.has_flag("--json")) {
-    std::cout << to_json(inspected).dump(2) << "\n";
+    std::cout << to_json(inspected).dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
     const InstallUrl& u = inspected.url;
     std::cout << "host:            " << u.host << (u.hublet.empty() ? "" : " (hublet " + u.hublet + ")") << "\n";
@@ -260,7 +260,7 @@ int cmd_callback(const Args& a) {
   if (a.has("--state") && opt.expected_state.empty()) return usage("--state needs a non-empty value");
   auto r = parse_callback(a.positional[0], opt);
   if (a.has_flag("--json")) {
-    std::cout << json{{"callback", r.value ? to_json(*r.value) : json(nullptr)}, {"diagnostics", to_json(r.diagnostics)}}.dump(2) << "\n";
+    std::cout << json{{"callback", r.value ? to_json(*r.value) : json(nullptr)}, {"diagnostics", to_json(r.diagnostics)}}.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
     if (r.value) {
       std::cout << "kind:   " << to_string(r.value->kind) << "\n";

@@ -237,6 +237,9 @@ Result<AppConfig> parse_app_config(std::string_view text, std::string_view file_
                   "App config files nest at most a few levels; check that this is the right file."});
     return result;
   }
+  if (starts_with(text, "\xEF\xBB\xBF"))
+    ds.push_back({"config.byte_order_mark", Severity::warning, "line 1, column 1", "The file starts with a UTF-8 byte-order mark.",
+                  "Save it as UTF-8 without a BOM; strict JSON parsers (JSON.parse among them) refuse it."});
   json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     ErrorSax sax;

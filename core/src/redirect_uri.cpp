@@ -65,7 +65,7 @@ Diagnostics validate_redirect_uri(std::string_view uri, const std::string& where
                   "Write it as https://your.domain/path."});
     return ds;
   }
-  if (u.scheme != scheme || (u.host != host && u.host.front() != '[')) {
+  if (u.scheme != scheme || (u.host != host && u.host.front() != '[' && u.host.find('%') == std::string_view::npos)) {
     ds.push_back({"redirect.not_canonical", Severity::warning, where,
                   "The redirect URI " + show(uri) + " has upper-case letters in its scheme or host.",
                   "Write the scheme and host in lower case; HubSpot compares redirect URLs exactly."});

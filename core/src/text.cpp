@@ -189,21 +189,36 @@ std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t li
   return std::min(prev[m], limit + 1);
 }
 
+// Length of the valid UTF-8 sequence starting at s[i], or 0.
+static std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
+  auto c = static_cast<unsigned char>(s[i]);
+  std::size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  return valid_utf8(s.substr(i, len)) ? len : 0;
+}
+
 std::string show(std::string_view s, std::size_t max) {
+  // Always valid UTF-8: control bytes and bytes outside a valid sequence become \xNN.
   std::string out = "\"";
   std::size_t shown = 0;
-  for (char c : s) {
-    if (shown >= max) { out += "…"; break; }
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) {
+  for (std::size_t i = 0; i < s.size();) {
+    if (shown >= max) {
+      out += "…";
+      break;
+    }
+    auto u = static_cast<unsigned char>(s[i]);
+    std::size_t seq = u >= 0x80 ? utf8_sequence(s, i) : 1;
+    if (u < 0x20 || u == 0x7F || seq == 0) {
       out += "\\x";
       out += kHex[u >> 4];
       out += kHex[u & 15];
-    } else if (c == '"' || c == '\\') {
+      ++i;
+    } else if (u == '"' || u == '\\') {
       out += '\\';
-      out += c;
+      out += s[i++];
     } else {
-      out += c;
+      out.append(s.data() + i, seq);
+      i += seq;
     }
     ++shown;
   }

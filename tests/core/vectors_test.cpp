@@ -181,19 +181,18 @@ bool partial_match(const json& want, const json& got, std::string& path) {
   return want == got;
 }
 
-std::vector<std::filesystem::path> vector_files() {
+std::vector<std::filesystem::path> vector_files(const char* dir) {
   std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(HSINSTALL_SOURCE_DIR) / "tests" / "vectors"))
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(HSINSTALL_SOURCE_DIR) / "tests" / dir))
     if (e.path().extension() == ".json") files.push_back(e.path());
   std::sort(files.begin(), files.end());
   return files;
 }
 
-}  // namespace
 
-TEST_CASE("shared vectors agree with the core", "[vectors]") {
+std::size_t run_dir(const char* dir) {
   std::size_t total = 0;
-  for (const auto& file : vector_files()) {
+  for (const auto& file : vector_files(dir)) {
     std::ifstream f(file);
     std::stringstream ss;
     ss << f.rdbuf();
@@ -232,6 +231,11 @@ TEST_CASE("shared vectors agree with the core", "[vectors]") {
       }
     }
   }
-  INFO("vector count");
-  CHECK(total >= 200);
+  return total;
 }
+
+}  // namespace
+
+TEST_CASE("shared vectors agree with the core", "[vectors]") { CHECK(run_dir("vectors") >= 200); }
+
+TEST_CASE("the adversarial corpus gets its diagnostics", "[adversarial]") { CHECK(run_dir("adversarial") >= 300); }
