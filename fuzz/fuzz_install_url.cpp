@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "hsinstall/json.hpp"
+
 #include "hsinstall/install_url.hpp"
 
 using namespace hsinstall;
@@ -18,6 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }();
   auto inspected = inspect_install_url(text, &app);
   auto parsed = parse_install_url(text);
+  (void)to_json(inspected).dump();  // throws (a crash here) on any invalid UTF-8 in the output
+
   if (parsed.value) {
     // Whatever parses cleanly must rebuild to a URL that parses to the same fields.
     InstallUrlRequest rq{parsed.value->client_id, parsed.value->redirect_uri, parsed.value->scopes, parsed.value->optional_scopes,

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "hsinstall/json.hpp"
 #include "hsinstall/state.hpp"
 #include "hsinstall/token.hpp"
 
@@ -17,6 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (t.ok() == t.error.has_value()) std::abort();  // exactly one of tokens or error
   auto i = parse_introspection_response(status, body);
   if (i.ok() == i.error.has_value()) std::abort();
-  (void)decode_state(body);
+  (void)to_json(t).dump();  // throws (a crash here) on any invalid UTF-8 in the output
+  (void)to_json(i).dump();
+  (void)to_json(decode_state(body).diagnostics).dump();
   return 0;
 }
