@@ -44,7 +44,7 @@ void check_base(const std::string& base, Diagnostics& ds) {
                   "Client secrets and tokens travel only over https (plain http only to a loopback sandbox)."});
 }
 
-void need(const std::string& value, const char* field, Diagnostics& ds) {
+void need(std::string_view value, const char* field, Diagnostics& ds) {
   if (value.empty())
     ds.push_back({"token.missing_field", Severity::error, field, std::string("No ") + field + " was given.",
                   std::string("Pass the ") + field + "; HubSpot rejects the request without it."});
@@ -182,69 +182,63 @@ TokenError error_from(int http, const json& doc, Diagnostics& ds) {
 
 }  // namespace
 
-Result<HttpRequest> build_code_request(const CodeGrant& g) {
+namespace {
+
+struct Field {
+  const char* name;
+  std::string_view value;
+  bool required;
+};
+
+// A form-encoded POST to <api_base><path>: every required field present, optional ones only when set.
+Result<HttpRequest> form_request(const std::string& api_base, const std::string& path, std::initializer_list<Field> fields) {
   Result<HttpRequest> r;
-  check_base(g.api_base, r.diagnostics);
-  need(g.client_id, "client_id", r.diagnostics);
-  need(g.client_secret, "client_secret", r.diagnostics);
-  need(g.redirect_uri, "redirect_uri", r.diagnostics);
-  need(g.code, "code", r.diagnostics);
+  check_base(api_base, r.diagnostics);
+  for (const auto& f : fields)
+    if (f.required) need(f.value, f.name, r.diagnostics);
   if (has_errors(r.diagnostics)) return r;
   std::string body;
-  add_field(body, "grant_type", "authorization_code");
-  add_field(body, "client_id", g.client_id);
-  add_field(body, "client_secret", g.client_secret);
-  add_field(body, "redirect_uri", g.redirect_uri);
-  add_field(body, "code", g.code);
-  if (!g.code_verifier.empty()) add_field(body, "code_verifier", g.code_verifier);
-  r.value = form_post(base_of(g.api_base) + "/oauth/" + version_segment(g.api) + "/token", std::move(body));
+  for (const auto& f : fields)
+    if (!f.value.empty()) add_field(body, f.name, f.value);
+  r.value = form_post(base_of(api_base) + path, std::move(body));
   return r;
+}
+
+std::string token_path(TokenApi api, const char* tail = "") { return std::string("/oauth/") + version_segment(api) + "/token" + tail; }
+
+}  // namespace
+
+Result<HttpRequest> build_code_request(const CodeGrant& g) {
+  return form_request(g.api_base, token_path(g.api),
+                      {{"grant_type", "authorization_code", true}, {"client_id", g.client_id, true}, {"client_secret", g.client_secret, true},
+                       {"redirect_uri", g.redirect_uri, true}, {"code", g.code, true}, {"code_verifier", g.code_verifier, false}});
 }
 
 Result<HttpRequest> build_refresh_request(const RefreshGrant& g) {
-  Result<HttpRequest> r;
-  check_base(g.api_base, r.diagnostics);
-  need(g.client_id, "client_id", r.diagnostics);
-  need(g.client_secret, "client_secret", r.diagnostics);
-  need(g.refresh_token, "refresh_token", r.diagnostics);
-  if (has_errors(r.diagnostics)) return r;
-  std::string body;
-  add_field(body, "grant_type", "refresh_token");
-  add_field(body, "client_id", g.client_id);
-  add_field(body, "client_secret", g.client_secret);
-  add_field(body, "refresh_token", g.refresh_token);
-  r.value = form_post(base_of(g.api_base) + "/oauth/" + version_segment(g.api) + "/token", std::move(body));
-  return r;
+  return form_request(g.api_base, token_path(g.api),
+                      {{"grant_type", "refresh_token", true}, {"client_id", g.client_id, true}, {"client_secret", g.client_secret, true},
+                       {"refresh_token", g.refresh_token, true}});
 }
 
 static Result<HttpRequest> token_call(const TokenCall& c, bool revoke) {
+  if (c.api != TokenApi::v1)
+    return form_request(c.api_base, token_path(c.api, revoke ? "/revoke" : "/introspect"),
+                        {{"client_id", c.client_id, true}, {"client_secret", c.client_secret, true}, {"token", c.token, true},
+                         {"token_type_hint", c.token_type_hint, false}});
   Result<HttpRequest> r;
   check_base(c.api_base, r.diagnostics);
   need(c.token, "token", r.diagnostics);
-  if (c.api != TokenApi::v1) {
-    need(c.client_id, "client_id", r.diagnostics);
-    need(c.client_secret, "client_secret", r.diagnostics);
-  }
   if (has_errors(r.diagnostics)) return r;
   const std::string base = base_of(c.api_base);
-  if (c.api == TokenApi::v1) {
-    // v1 puts the token in the path (one reason it is deprecated); say so.
-    r.diagnostics.push_back({"token.v1_token_in_url", Severity::warning, "api", "The v1 endpoint carries the token in the URL path, where logs can see it.",
-                             "Use v3 (the default); v1 stops on 2027-02-16."});
-    if (revoke) {
-      r.value = HttpRequest{"DELETE", base + "/oauth/v1/refresh-tokens/" + percent_encode(c.token), {{"Accept", "application/json"}}, ""};
-    } else {
-      const char* kind = c.token_type_hint == "refresh_token" ? "refresh-tokens" : "access-tokens";
-      r.value = HttpRequest{"GET", base + "/oauth/v1/" + kind + "/" + percent_encode(c.token), {{"Accept", "application/json"}}, ""};
-    }
-    return r;
+  // v1 puts the token in the path (one reason it is deprecated); say so.
+  r.diagnostics.push_back({"token.v1_token_in_url", Severity::warning, "api", "The v1 endpoint carries the token in the URL path, where logs can see it.",
+                           "Use v3 (the default); v1 stops on 2027-02-16."});
+  if (revoke) {
+    r.value = HttpRequest{"DELETE", base + "/oauth/v1/refresh-tokens/" + percent_encode(c.token), {{"Accept", "application/json"}}, ""};
+  } else {
+    const char* kind = c.token_type_hint == "refresh_token" ? "refresh-tokens" : "access-tokens";
+    r.value = HttpRequest{"GET", base + "/oauth/v1/" + kind + "/" + percent_encode(c.token), {{"Accept", "application/json"}}, ""};
   }
-  std::string body;
-  add_field(body, "client_id", c.client_id);
-  add_field(body, "client_secret", c.client_secret);
-  add_field(body, "token", c.token);
-  if (!c.token_type_hint.empty()) add_field(body, "token_type_hint", c.token_type_hint);
-  r.value = form_post(base + "/oauth/" + version_segment(c.api) + (revoke ? "/token/revoke" : "/token/introspect"), std::move(body));
   return r;
 }
 
