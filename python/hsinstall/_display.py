@@ -74,10 +74,10 @@ def scope_table(rows: Iterable[Tuple[str, str]]) -> str:
     """rows: (kind, scope name). Descriptions, status and sensitivity come from the catalogue."""
     from . import _core
 
+    rows = list(rows)
+    show_kind = any(kind for kind, _ in rows)
     out = []
-    show_kind = False
     for kind, name in rows:
-        show_kind = show_kind or bool(kind)
         info = _core.find_scope(name)
         if info is None:
             status = badge("unknown", SEVERITY_COLOURS["error"])
@@ -91,12 +91,12 @@ def scope_table(rows: Iterable[Tuple[str, str]]) -> str:
             sens = badge(info.sensitivity.replace("_", " "), SENSITIVITY_COLOURS[info.sensitivity]) \
                 if info.sensitivity in SENSITIVITY_COLOURS else ""
             desc = e(info.description) + (' <span class="muted">(%s)</span>' % e(info.tier) if info.tier else "")
-        out.append("<tr><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>"
-                   % (e(kind), e(name), status, sens, desc))
+        out.append("<tr>%s<td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>"
+                   % ("<td>%s</td>" % e(kind) if show_kind else "", e(name), status, sens, desc))
     if not out:
         return '<p class="muted">No scopes.</p>'
-    return ("<table><tr><th>kind</th><th>scope</th><th>status</th><th>sensitivity</th><th>description</th></tr>"
-            + "".join(out) + "</table>")
+    return ("<table><tr>%s<th>scope</th><th>status</th><th>sensitivity</th><th>description</th></tr>"
+            % ("<th>kind</th>" if show_kind else "") + "".join(out) + "</table>")
 
 
 def fields_html(pairs: Iterable[Tuple[str, Any]]) -> str:
