@@ -27,6 +27,12 @@ for path in files:
         if op in ("token.parse_response", "token.parse_introspection") and isinstance(inp.get("body"), str):
             seeds["token"].add(bytes([3, 0]) + inp["body"].encode())
             seeds["token"].add(bytes([0, 0]) + inp["body"].encode())
+# Inputs that once crashed a target stay in its seeds: fuzz/regressions/<target>-<what>.
+for path in glob.glob(os.path.join(src, "fuzz", "regressions", "*")):
+    target = os.path.basename(path).split("-")[0]
+    if target in seeds:
+        with open(path, "rb") as f:
+            seeds[target].add(f.read())
 for target, items in seeds.items():
     d = os.path.join(out, target)
     os.makedirs(d, exist_ok=True)

@@ -256,6 +256,7 @@ Result<AppConfig> parse_app_config(std::string_view text, std::string_view file_
     }
     std::string detail = sax.message;
     if (auto p = detail.find(": "); p != std::string::npos && detail.find("parse error") != std::string::npos) detail = detail.substr(p + 2);
+    detail = printable(detail);  // nlohmann quotes the raw bytes it last read, valid UTF-8 or not
     ds.push_back({"config.malformed_json", Severity::error, "line " + std::to_string(line) + ", column " + std::to_string(col),
                   "The file is not valid JSON (line " + std::to_string(line) + ", column " + std::to_string(col) + "): " + detail,
                   "Fix the JSON syntax there (a missing comma, quote or bracket, or a trailing comma)."});

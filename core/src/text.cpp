@@ -197,9 +197,9 @@ static std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
   return valid_utf8(s.substr(i, len)) ? len : 0;
 }
 
-std::string show(std::string_view s, std::size_t max) {
+std::string printable(std::string_view s, std::size_t max) {
   // Always valid UTF-8: control bytes and bytes outside a valid sequence become \xNN.
-  std::string out = "\"";
+  std::string out;
   std::size_t shown = 0;
   for (std::size_t i = 0; i < s.size();) {
     if (shown >= max) {
@@ -213,14 +213,20 @@ std::string show(std::string_view s, std::size_t max) {
       out += kHex[u >> 4];
       out += kHex[u & 15];
       ++i;
-    } else if (u == '"' || u == '\\') {
-      out += '\\';
-      out += s[i++];
     } else {
       out.append(s.data() + i, seq);
       i += seq;
     }
     ++shown;
+  }
+  return out;
+}
+
+std::string show(std::string_view s, std::size_t max) {
+  std::string out = "\"";
+  for (char c : printable(s, max)) {
+    if (c == '"') out += '\\';
+    out += c;
   }
   out += '"';
   return out;

@@ -40,6 +40,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t li
 
 // Quotes a value for a message, shortened past max characters, control bytes escaped.
 std::string show(std::string_view s, std::size_t max = 80);
+// The same without the quotes.
+std::string printable(std::string_view s, std::size_t max = 200);
 
 // Splits on any run of ASCII whitespace.
 std::vector<std::string> split_spaces(std::string_view s);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "hsinstall/app_config.hpp"
+#include "hsinstall/json.hpp"
 
 using namespace hsinstall;
 
@@ -66,4 +67,17 @@ TEST_CASE("limits refuse huge or deeply nested input", "[app_config]") {
   CHECK(find(parse_app_config("\xff\xfe{}").diagnostics, "config.malformed_json"));
   CHECK(find(parse_app_config("").diagnostics, "config.malformed_json"));
   CHECK(find(parse_app_config("[]").diagnostics, "config.type_mismatch"));
+}
+
+TEST_CASE("messages stay valid UTF-8 when the input is not", "[app_config]") {
+  // Found by fuzz_app_config: nlohmann's message quotes the raw bytes it last read.
+  const std::string inputs[] = {std::string("{\"a\": \"x\xb1\xfc\x7f\x00\"}", 13), "{\"name\": \"\xff", "\xc0\xaf", "{\"\xed\xa0\x80\": 1}"};
+  for (const auto& text : inputs) {
+    auto r = parse_app_config(text, "app-hsmeta.json");
+    REQUIRE_FALSE(r.diagnostics.empty());
+    for (const auto& d : r.diagnostics) {
+      INFO(d.message);
+      CHECK_NOTHROW(nlohmann::json(d.message).dump());
+    }
+  }
 }
