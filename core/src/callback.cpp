@@ -39,12 +39,16 @@ bool code_chars_ok(std::string_view code) {
   return true;
 }
 
-bool return_url_ok(std::string_view url) {
+bool return_url_ok(std::string_view url, const std::vector<std::string>& extra_origins) {
   UrlParts u;
   Diagnostics ignored;
-  if (!split_url(url, u, ignored, "")) return false;
-  if (u.scheme != "https" || !u.has_authority || u.has_userinfo || u.has_port) return false;
-  return hubspot_ui_host(u.host, nullptr);  // exact lower-case host: no look-alikes, no trailing dot
+  if (!split_url(url, u, ignored, "") || !u.has_authority || u.has_userinfo) return false;
+  if (u.scheme == "https" && !u.has_port && hubspot_ui_host(u.host, nullptr)) return true;  // exact lower-case host: no look-alikes
+  const std::size_t origin_len = u.scheme.size() + 3 + u.host.size() + (u.has_port ? 1 + u.port.size() : 0);
+  const std::string_view origin = url.substr(0, origin_len);
+  for (const auto& o : extra_origins)
+    if (o == origin) return true;
+  return false;
 }
 
 }  // namespace
@@ -140,7 +144,7 @@ Result<Callback> parse_callback(std::string_view input, const CallbackOptions& o
         ds.push_back({"callback.missing_return_url", Severity::error, "query.returnUrl",
                       "A marketplace-initiated install (step=authorize) came without returnUrl.",
                       "Refuse it; HubSpot always sends the returnUrl to continue the install."});
-      else if (!return_url_ok(*return_url))
+      else if (!return_url_ok(*return_url, opt.extra_return_origins))
         ds.push_back({"callback.bad_return_url", Severity::error, "query.returnUrl",
                       "The returnUrl " + show(*return_url) + " is not a HubSpot address.",
                       "Only https://app.hubspot.com or https://app-<hublet>.hubspot.com may be followed; anything else is an open redirect."});

@@ -53,3 +53,20 @@ TEST_CASE("state expiry is checked against the caller's clock", "[state]") {
   REQUIRE(late.size() == 1);
   CHECK(late[0].code == "state.expired");
 }
+
+TEST_CASE("a sandbox origin is honoured as returnUrl only when named", "[callback]") {
+  const std::string q = "step=authorize&returnUrl=http%3A%2F%2F127.0.0.1%3A8025%2Fmarketplace%2Fcontinue";
+  auto refused = parse_callback(q);
+  REQUIRE_FALSE(refused.value);
+  CHECK(refused.diagnostics[0].code == "callback.bad_return_url");
+  CallbackOptions opt;
+  opt.extra_return_origins = {"http://127.0.0.1:8025"};
+  auto ok = parse_callback(q, opt);
+  REQUIRE(ok.value);
+  CHECK(ok.value->return_url == "http://127.0.0.1:8025/marketplace/continue");
+  opt.extra_return_origins = {"http://127.0.0.1:802"};  // a prefix of the origin is not the origin
+  CHECK_FALSE(parse_callback(q, opt).value);
+  opt.extra_return_origins = {"http://127.0.0.1:8025"};
+  CHECK_FALSE(parse_callback("step=authorize&returnUrl=http%3A%2F%2F127.0.0.1%3A80250%2Fx", opt).value);
+  CHECK_FALSE(parse_callback("step=authorize&returnUrl=http%3A%2F%2Fu%40127.0.0.1%3A8025%2Fx", opt).value);
+}

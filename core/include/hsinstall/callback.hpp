@@ -27,6 +27,9 @@ struct Callback {
 struct CallbackOptions {
   std::string expected_state;  // empty: state is not verified (a warning)
   std::size_t max_value_bytes = 2048;
+  // Exact origins ("http://127.0.0.1:8025") also honoured as a marketplace returnUrl, for a
+  // local HubSpot sandbox. HubSpot's own hosts always are; nothing else ever is.
+  std::vector<std::string> extra_return_origins = {};
 };
 
 inline constexpr std::size_t kMaxCallbackBytes = 16384;
