@@ -93,8 +93,26 @@ function need(name) {
   return core;
 }
 
-const str = (x) => (x === undefined || x === null ? '' : String(x));
-const list = (x) => (x === undefined || x === null ? [] : typeof x === 'string' ? [x] : Array.from(x, String));
+// A JS string may hold lone surrogates, which are not text. Emscripten's encoder
+// would pair one with the next code unit and lose that; such a string goes over as
+// its WTF-8 bytes instead, so the core sees (and reports) exactly what it holds.
+const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed = String.prototype.isWellFormed ? (s) => s.isWellFormed() : (s) => !LONE.test(s);
+function wtf8(s) {
+  const out = [];
+  for (let i = 0; i < s.length; i++) {
+    let c = s.codePointAt(i);
+    if (c > 0xffff) i++;
+    if (c < 0x80) out.push(c);
+    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+  }
+  return Uint8Array.from(out);
+}
+const text = (s) => (wellFormed(s) ? s : wtf8(s));
+const str = (x) => (x === undefined || x === null ? '' : text(String(x)));
+const list = (x) => (x === undefined || x === null ? [] : typeof x === 'string' ? [text(x)] : Array.from(x, (e) => text(String(e))));
 const bytes = (b) =>
   b === undefined || b === null
     ? new Uint8Array(0)
@@ -104,7 +122,7 @@ const bytes = (b) =>
         ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
         : new Uint8Array(b);
 // App config: file text, raw file bytes (the core checks their UTF-8), or the parsed object.
-const configText = (c) => (typeof c === 'string' ? c : c instanceof ArrayBuffer || ArrayBuffer.isView(c) ? bytes(c) : JSON.stringify(c));
+const configText = (c) => (typeof c === 'string' ? text(c) : c instanceof ArrayBuffer || ArrayBuffer.isView(c) ? bytes(c) : JSON.stringify(c));
 const optional = (x) => (x === undefined ? null : x);
 
 const diags = (t) => (t === '[]' ? [] : JSON.parse(t));
