@@ -62,21 +62,13 @@ _core._register(dict(RECORD_CLASSES, BuiltUrl=BuiltUrl, ConfigError=ConfigError,
 
 from . import state, token  # noqa: E402  (they need the registered classes)
 from ._catalogue import ScopeCatalogue, scopes  # noqa: E402
-from ._core import (  # noqa: E402
-    check_install_url,
-    constant_time_equal,
-    inspect_url,
-    install_host,
-    install_url,
-    parse_callback,
-    parse_install_url,
-)
+from ._core import install_url, parse_callback  # noqa: E402  (the hot two: C functions with their own signatures)
 from .state import new_state  # noqa: E402
 
 __version__: str = _core.__version__
 
 # Public classes show (and pickle) as hsinstall.X, wherever they are defined.
-for _cls in (*RECORD_CLASSES.values(), BuiltUrl, LintReport, ScopeCatalogue, HsInstallError, ConfigError,
+for _cls in (*RECORD_CLASSES.values(), BuiltUrl, ScopeCatalogue, HsInstallError, ConfigError,
              InstallUrlError, CallbackError, StateError, TokenRequestError, TokenResponseError):
     _cls.__module__ = __name__
 del _cls
@@ -90,6 +82,7 @@ def lint(path_or_text: PathOrText, *, file_name: Optional[str] = None) -> LintRe
     ``path_or_text``: a path (``pathlib.Path`` or ``str``), or the JSON itself (``bytes``, or a
     ``str`` whose first non-blank character is ``{``). ``file_name`` names text for the format
     choice and the report (a path's own name is used otherwise)."""
+    data: Union[str, bytes]
     if isinstance(path_or_text, (bytes, bytearray, memoryview)):
         data, name = bytes(path_or_text), file_name
     elif isinstance(path_or_text, str) and path_or_text.lstrip().startswith("{"):
@@ -104,10 +97,36 @@ def lint(path_or_text: PathOrText, *, file_name: Optional[str] = None) -> LintRe
     else:
         raise TypeError("lint() takes a path (str or os.PathLike) or the config's JSON text (str or bytes), not %s"
                         % type(path_or_text).__name__)
-    config, diagnostics = _core.lint_app_config(data, name)
-    ok = not any(d.severity == "error" for d in diagnostics)
-    return LintReport(file_name=name, ok=ok, format=config.format if config is not None else None,
-                      diagnostics=diagnostics, config=config)
+    return _core.lint_app_config(data, name)
+
+
+def inspect_url(url: str, config: Optional[AppConfig] = None) -> InspectedUrl:
+    """Takes any install URL apart, best effort, and never raises: ``diagnostics`` says what
+    HubSpot would reject or a person would trip on (``+`` for spaces, duplicated parameters,
+    an unknown host, ...) and, given the app's ``config``, what does not fit it."""
+    return _core.inspect_url(url, config)
+
+
+def parse_install_url(url: str) -> InspectedUrl:
+    """Like ``inspect_url``, but raises InstallUrlError when the URL has errors."""
+    return _core.parse_install_url(url)
+
+
+def check_install_url(url: Union[str, InspectedUrl], config: AppConfig) -> List[Diagnostic]:
+    """Does an install URL (text, or an InspectedUrl) fit the app? Missing required scope, optional
+    scope inside ``scope``, undeclared scope, unregistered redirect, ...: a list of Diagnostic."""
+    return _core.check_install_url(url, config)
+
+
+def install_host(host: str) -> Optional[str]:
+    """``'eu1'`` → ``'app-eu1.hubspot.com'``, ``''``/``'global'`` → ``'app.hubspot.com'``, a HubSpot UI
+    host as is; None for anything else."""
+    return _core.install_host(host)
+
+
+def constant_time_equal(a: Union[str, bytes], b: Union[str, bytes]) -> bool:
+    """Compares in time that depends only on the lengths, not on where they differ."""
+    return _core.constant_time_equal(a, b)
 
 
 def validate_redirect_uri(uri: str, *, registered: Optional[List[str]] = None) -> List[Diagnostic]:

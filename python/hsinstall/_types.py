@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple, Union
 
 if TYPE_CHECKING:  # pragma: no cover
     import os
@@ -48,13 +48,13 @@ class _Record:
     """Shared behaviour: to_dict() (the JSON shape), readable repr hooks."""
 
     __slots__ = ()
-    _json_exclude: frozenset = frozenset()
-    _json_pairs: frozenset = frozenset()
+    _json_exclude: FrozenSet[str] = frozenset()
+    _json_pairs: FrozenSet[str] = frozenset()
 
     def to_dict(self) -> Dict[str, Any]:
         """The value as the stable JSON shape of hsinstall/json.hpp (what the CLI's --json prints)."""
         out: Dict[str, Any] = {}
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in dataclasses.fields(self):
             if f.name in self._json_exclude:
                 continue
             v = getattr(self, f.name)
@@ -235,8 +235,11 @@ class LintReport(_Record):
     file_name: Optional[str]
     ok: bool
     format: Optional[str]
-    diagnostics: Tuple[Diagnostic, ...]
-    config: Optional[AppConfig]
+    diagnostics: Tuple[Diagnostic, ...] = ()
+    config: Optional[AppConfig] = None
+
+    def __post_init__(self) -> None:
+        self._set("diagnostics", tuple(self.diagnostics))
 
     def to_dict(self) -> Dict[str, Any]:
         """The CLI's ``lint --json`` entry for one file: {file, ok, format, diagnostics}."""
@@ -330,7 +333,7 @@ class InspectedUrl(_Record):
     def errors(self) -> Tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.severity == "error")
 
-    def check(self, config: AppConfig) -> list:
+    def check(self, config: AppConfig) -> List[Diagnostic]:
         """Does this URL fit the app? (``hsinstall.check_install_url``): a list of Diagnostic."""
         from . import _core
 
@@ -531,5 +534,5 @@ RECORD_CLASSES: Dict[str, type] = {
     c.__name__: c
     for c in (Diagnostic, ScopeInfo, ScopeConfig, SupportInfo, PermittedUrls, AppConfig, InspectedUrl, Callback,
               StateToken, HttpRequest, Tokens, TokenError, TokenResponse, Introspection, IntrospectionResponse,
-              ScopeComparison)
+              ScopeComparison, LintReport)
 }

@@ -271,6 +271,7 @@ enum Rec {
   R_Introspection,
   R_IntrospectionResponse,
   R_ScopeComparison,
+  R_LintReport,
   R_Count
 };
 
@@ -302,6 +303,7 @@ const RecordSpec kRecords[R_Count] = {
      {"active", "app_id", "hub_id", "user_id", "expires_in", "client_id", "hub_domain", "user", "token_type", "token_use", "scopes"}},
     {"IntrospectionResponse", {"introspection", "error", "diagnostics"}},
     {"ScopeComparison", {"missing_required", "missing_conditional", "granted_optional", "missing_optional", "unexpected", "diagnostics"}},
+    {"LintReport", {"file_name", "ok", "format", "diagnostics", "config"}},
 };
 
 struct RecordType {
@@ -449,13 +451,19 @@ hs::AppConfig app_config_in(PyObject* o) {
   return a;
 }
 
-// (config or None, diagnostics): lint's view, which never raises for a bad config.
-py::tuple lint_app_config(py::handle text, py::handle file_name) {
+// A LintReport: lint's view, which never raises for a bad config.
+py::object lint_app_config(py::handle text, py::handle file_name) {
   Text t = text_or_bytes_in(text.ptr(), "text");
   std::string name = opt_str_in(file_name.ptr(), "file_name");
   auto r = nogil([&] { return hs::parse_app_config(t.view, name); });
-  py::object cfg = r ? app_config_out(*r.value, r.diagnostics, borrow(file_name.ptr())) : py::none();
-  return py::make_tuple(cfg, diagnostics_out(r.diagnostics));
+  py::object diagnostics = diagnostics_out(r.diagnostics);
+  py::object cfg = py::none(), format = py::none();
+  if (r) {
+    format = name_out(hs::to_string(r.value->format));
+    cfg = app_config_out(*r.value, r.diagnostics, borrow(file_name.ptr()));
+  }
+  return make(R_LintReport, borrow(file_name.ptr()), bool_out(!hs::has_errors(r.diagnostics)), std::move(format), std::move(diagnostics),
+              std::move(cfg));
 }
 
 py::object load_app_config(py::handle text, py::handle file_name) {
@@ -485,6 +493,44 @@ py::list check_redirect_registered(py::handle uri, py::handle registered, py::ha
   std::string w = given(where.ptr()) ? str_in(where.ptr(), "where") : std::string("redirect_uri");
   return diagnostics_list(hs::check_redirect_registered(u.view, strings_in(registered.ptr(), "registered"), w));
 }
+
+// ===========================================================================
+// Reused per-thread requests for the hot calls
+
+// Into an existing string: no allocation when its capacity suffices.
+void assign_str(std::string& out, PyObject* p, const char* what, bool optional) {
+  if (optional && !given(p)) {
+    out.clear();
+    return;
+  }
+  out.assign(text_in(p, what).view);
+}
+
+// Like strings_in, into an existing vector whose strings keep their capacity.
+void assign_strings(std::vector<std::string>& out, PyObject* p, const char* what) {
+  if (p && (PyList_Check(p) || PyTuple_Check(p))) {
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(p);
+    for (Py_ssize_t i = 0; i < n; ++i)
+      if (!PyUnicode_Check(PySequence_Fast_GET_ITEM(p, i)))
+        type_error(std::string(what) + "[" + std::to_string(i) + "] must be str, not " + type_name(PySequence_Fast_GET_ITEM(p, i)));
+    out.resize(static_cast<std::size_t>(n));
+    for (Py_ssize_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)].assign(text_in(PySequence_Fast_GET_ITEM(p, i), what).view);
+    return;
+  }
+  out = strings_in(p, what);
+}
+
+// After a call, drops what a huge input left behind, so a thread does not keep megabytes.
+struct RequestScrubber {
+  hs::InstallUrlRequest& rq;
+  explicit RequestScrubber(hs::InstallUrlRequest& r) : rq(r) {}
+  ~RequestScrubber() {
+    std::size_t held = rq.client_id.capacity() + rq.redirect_uri.capacity() + rq.state.capacity() + rq.host.capacity();
+    for (const auto& s : rq.scopes) held += s.capacity();
+    for (const auto& s : rq.optional_scopes) held += s.capacity();
+    if (held > 65536 || rq.scopes.size() + rq.optional_scopes.size() > 256) rq = hs::InstallUrlRequest{};
+  }
+};
 
 // ===========================================================================
 // Keyword parsing for the METH_FASTCALL functions
@@ -583,13 +629,16 @@ PyObject* py_install_url(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyO
       r = hs::build_install_url(app, rq);
     } else {
       if (given(a[8])) type_error("install_url(): with_scopes= picks conditionally required scopes from config=; without a config pass scopes=[...]");
-      hs::InstallUrlRequest rq;
-      rq.client_id = str_in(a[0], "client_id");
-      rq.redirect_uri = opt_str_in(a[1], "redirect_uri");
-      rq.scopes = strings_in(a[2], "scopes");
-      rq.optional_scopes = strings_in(a[3], "optional_scopes");
-      rq.state = opt_str_in(a[4], "state");
-      rq.host = opt_str_in(a[5], "host");
+      // One request per thread, reused: assigning into strings that already have the
+      // capacity costs no allocation, which is most of this call's overhead otherwise.
+      thread_local hs::InstallUrlRequest rq;
+      RequestScrubber scrub(rq);
+      assign_str(rq.client_id, a[0], "client_id", false);
+      assign_str(rq.redirect_uri, a[1], "redirect_uri", true);
+      assign_strings(rq.scopes, a[2], "scopes");
+      assign_strings(rq.optional_scopes, a[3], "optional_scopes");
+      assign_str(rq.state, a[4], "state", true);
+      assign_str(rq.host, a[5], "host", true);
       rq.account_id = account_in(a[6]);
       std::size_t size = rq.client_id.size() + rq.redirect_uri.size() + rq.state.size();
       for (const auto& s : rq.scopes) size += s.size();
@@ -673,7 +722,10 @@ PyObject* py_parse_callback(PyObject*, PyObject* const* args, Py_ssize_t nargs, 
     PyObject* a[3] = {};
     sig.parse(args, nargs, kwnames, a);
     Text url = text_in(a[0], "url");
-    hs::CallbackOptions opt;
+    thread_local hs::CallbackOptions opt;  // reused: the expected state's buffer stays allocated
+    opt = hs::CallbackOptions{std::move(opt.expected_state)};
+    opt.expected_state.clear();
+    if (opt.expected_state.capacity() > 4096) opt.expected_state.shrink_to_fit();
     if (a[1] != Py_None) {
       Text s = text_in(a[1], "expected_state");
       if (s.view.empty())
@@ -689,7 +741,9 @@ PyObject* py_parse_callback(PyObject*, PyObject* const* args, Py_ssize_t nargs, 
         url.view.size() > kReleaseGilAbove ? nogil([&] { return hs::parse_callback(url.view, opt); }) : hs::parse_callback(url.view, opt);
     if (!r) raise_error(E_Callback, r.diagnostics);
     const hs::Callback& c = *r.value;
-    return make(R_Callback, name_out(hs::to_string(c.kind)), str_out(c.code), c.has_state ? str_out(c.state) : py::none(),
+    // A verified state is byte for byte the expected one: share that str instead of a copy.
+    py::object state = !c.has_state ? py::none() : c.state_verified && a[1] != Py_None && PyUnicode_CheckExact(a[1]) ? borrow(a[1]) : str_out(c.state);
+    return make(R_Callback, name_out(hs::to_string(c.kind)), str_out(c.code), std::move(state),
                 bool_out(c.state_verified), str_out(c.return_url), pairs_out(c.extra_params), diagnostics_out(r.diagnostics));
   });
 }
@@ -979,7 +1033,7 @@ PYBIND11_MODULE(_core, m) {
 
   // app_config
   m.def("lint_app_config", &lint_app_config, py::arg("text"), py::arg("file_name") = py::none(),
-        "Parses and checks an app config: (AppConfig or None, diagnostics). Never raises for a bad config.");
+        "Parses and checks an app config: a LintReport. Never raises for a bad config.");
   m.def("load_app_config", &load_app_config, py::arg("text"), py::arg("file_name") = py::none(),
         "Parses and checks an app config: an AppConfig, or ConfigError.");
 
