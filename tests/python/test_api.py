@@ -430,6 +430,23 @@ class TestState:
         bad = hsinstall.state.verify(signed, expected_mac=hmac.new(b"x" * 32, b"y", hashlib.sha256).digest())
         assert bad and bad[0].severity == "error"
 
+    def test_signed_with_a_key(self):
+        key = b"0123456789abcdef0123456789abcdef"
+        s = hsinstall.new_state(nbytes=32, expires_in=600, key=key)
+        t = hsinstall.state.decode(s)
+        assert t.signed and t.mac == hmac.new(key, t.signed_part.encode(), hashlib.sha256).digest()
+        assert hsinstall.state.verify(s, key=key) == []
+        assert hsinstall.state.verify(t, key=key) == []
+        assert [d.severity for d in hsinstall.state.verify(s, key=b"another key of 32 bytes........")] == ["error"]
+        forged = s[:-3] + ("AAA" if not s.endswith("AAA") else "BBB")
+        assert hsinstall.state.verify(forged, key=key)
+        with pytest.raises(TypeError, match="expiry"):
+            hsinstall.new_state(key=key)
+        with pytest.raises(TypeError, match="bytes"):
+            hsinstall.new_state(expires_in=60, key="text key")  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            hsinstall.state.verify(s, key=key, expected_mac=b"x" * 32)
+
     def test_errors(self):
         with pytest.raises(hsinstall.StateError) as e:
             hsinstall.state.encode(b"short")
