@@ -112,7 +112,20 @@ function wtf8(s) {
 }
 const text = (s) => (wellFormed(s) ? s : wtf8(s));
 const str = (x) => (x === undefined || x === null ? '' : text(String(x)));
-const list = (x) => (x === undefined || x === null ? [] : typeof x === 'string' ? [text(x)] : Array.from(x, (e) => text(String(e))));
+// A list crosses as one string, each element followed by a NUL (one conversion for
+// the list instead of one per element); as an array when an element holds a NUL or
+// a lone surrogate.
+const items = (x) => (x === undefined || x === null ? [] : typeof x === 'string' ? [x] : Array.isArray(x) ? x : Array.from(x));
+function list(x) {
+  const all = items(x);
+  let joined = '';
+  for (let s of all) {
+    s = String(s);
+    if (s.includes('\0') || !wellFormed(s)) return all.map((e) => text(String(e)));
+    joined += s + '\0';
+  }
+  return joined;
+}
 const bytes = (b) =>
   b === undefined || b === null
     ? new Uint8Array(0)
@@ -214,7 +227,7 @@ export function buildInstallUrl(options) {
     s = c.install_url_build_from_config(configText(o.config), str(o.configFileName), str(o.clientId), str(o.redirectUri),
       list(o.conditionalScopes), str(o.state), str(o.host), str(o.accountId));
   } else {
-    s = c.install_url_build(str(o.clientId), str(o.redirectUri), list(o.scopes).concat(list(o.conditionalScopes)),
+    s = c.install_url_build(str(o.clientId), str(o.redirectUri), list([...items(o.scopes), ...items(o.conditionalScopes)]),
       list(o.optionalScopes), str(o.state), str(o.host), str(o.accountId));
   }
   const [diagnostics, url] = required(s);
