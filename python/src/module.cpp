@@ -717,13 +717,14 @@ py::object install_host(py::handle host) {
 // callback
 
 PyObject* py_parse_callback(PyObject*, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-  static const Signature sig("parse_callback", {"!url", "!expected_state", "max_value_bytes"}, 1);
+  static const Signature sig("parse_callback", {"!url", "!expected_state", "max_value_bytes", "extra_return_origins"}, 1);
   return guarded([&]() -> py::object {
-    PyObject* a[3] = {};
+    PyObject* a[4] = {};
     sig.parse(args, nargs, kwnames, a);
     Text url = text_in(a[0], "url");
     thread_local hs::CallbackOptions opt;  // reused: the expected state's buffer stays allocated
-    opt = hs::CallbackOptions{std::move(opt.expected_state)};
+    opt.max_value_bytes = hs::CallbackOptions{}.max_value_bytes;
+    opt.extra_return_origins.clear();
     opt.expected_state.clear();
     if (opt.expected_state.capacity() > 4096) opt.expected_state.shrink_to_fit();
     if (a[1] != Py_None) {
@@ -737,6 +738,7 @@ PyObject* py_parse_callback(PyObject*, PyObject* const* args, Py_ssize_t nargs, 
       if (m < 0) value_error("max_value_bytes must not be negative");
       opt.max_value_bytes = static_cast<std::size_t>(m);
     }
+    if (given(a[3])) opt.extra_return_origins = strings_in(a[3], "extra_return_origins");
     hs::Result<hs::Callback> r =
         url.view.size() > kReleaseGilAbove ? nogil([&] { return hs::parse_callback(url.view, opt); }) : hs::parse_callback(url.view, opt);
     if (!r) raise_error(E_Callback, r.diagnostics);
@@ -959,9 +961,10 @@ PyMethodDef kFastFunctions[] = {
      "(config= plus with_scopes= for the conditionally required scopes this URL asks for).\n"
      "Returns a BuiltUrl (a str; .diagnostics holds warnings); raises InstallUrlError on errors."},
     {"parse_callback", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(py_parse_callback)), METH_FASTCALL | METH_KEYWORDS,
-     "parse_callback($module, url, /, *, expected_state, max_value_bytes=2048)\n--\n\n"
+     "parse_callback($module, url, /, *, expected_state, max_value_bytes=2048, extra_return_origins=None)\n--\n\n"
      "Parses HubSpot's redirect back (a full URL or its query) and verifies state in constant time.\n"
      "expected_state is required: the state this session issued, or None to skip the check explicitly.\n"
+     "extra_return_origins: exact origins (a local HubSpot sandbox's) also honoured as a marketplace returnUrl.\n"
      "Returns a Callback; raises CallbackError (with .diagnostics) on any error, HubSpot's own error= included."},
     {nullptr, nullptr, 0, nullptr}};
 

@@ -60,7 +60,8 @@ class TestInstallUrl:
         assert list(sig.parameters) == ["client_id", "redirect_uri", "scopes", "optional_scopes", "state", "host",
                                         "account_id", "config", "with_scopes"]
         assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in sig.parameters.values())
-        assert list(inspect.signature(hsinstall.parse_callback).parameters) == ["url", "expected_state", "max_value_bytes"]
+        assert list(inspect.signature(hsinstall.parse_callback).parameters) == ["url", "expected_state", "max_value_bytes",
+                                                                                "extra_return_origins"]
 
     @pytest.mark.parametrize("field", ["scopes", "optional_scopes"])
     def test_a_string_of_scopes_is_never_split_into_letters(self, field):
@@ -233,6 +234,21 @@ class TestCallback:
         assert "callback.oversize" in e.value.codes
         with pytest.raises(ValueError):
             hsinstall.parse_callback(self.URL, expected_state=STATE, max_value_bytes=-1)
+
+    def test_marketplace_return_url(self):
+        ok = hsinstall.parse_callback("step=authorize&returnUrl=https%3A%2F%2Fapp.hubspot.com%2Fx", expected_state=None)
+        assert ok.kind == "marketplace_authorize" and ok.return_url == "https://app.hubspot.com/x"
+        sandbox = "step=authorize&returnUrl=http%3A%2F%2F127.0.0.1%3A8025%2Fconsent"
+        with pytest.raises(hsinstall.CallbackError) as e:
+            hsinstall.parse_callback(sandbox, expected_state=None)
+        assert e.value.code == "callback.bad_return_url"
+        cb = hsinstall.parse_callback(sandbox, expected_state=None, extra_return_origins=["http://127.0.0.1:8025"])
+        assert cb.return_url == "http://127.0.0.1:8025/consent"
+        # options do not leak from one call to the next (the module reuses them per thread)
+        with pytest.raises(hsinstall.CallbackError):
+            hsinstall.parse_callback(sandbox, expected_state=None)
+        with pytest.raises(TypeError, match="letters"):
+            hsinstall.parse_callback(sandbox, expected_state=None, extra_return_origins="http://127.0.0.1:8025")
 
     def test_frozen_copyable_hashable(self):
         cb = hsinstall.parse_callback(self.URL, expected_state=STATE)

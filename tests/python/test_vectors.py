@@ -1,4 +1,5 @@
-"""Every shared vector under tests/vectors/ through the Python API.
+"""Every shared vector under tests/vectors/ (and the adversarial corpus under
+tests/adversarial/, same format) through the Python API.
 
 The same files drive the Catch2 suite (tests/core/vectors_test.cpp); this is its Python twin.
 Each op maps to the public call a Python user would make (not to hsinstall._core), the
@@ -17,19 +18,21 @@ import pytest
 import hsinstall
 from hsinstall import token
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors"
+TESTS = Path(__file__).resolve().parents[1]
 
 
-def load_cases() -> List[Tuple[str, Dict[str, Any]]]:
+def load_cases(folder: str) -> List[Tuple[str, Dict[str, Any]]]:
     cases = []
-    for f in sorted(VECTORS.glob("*.json")):
+    for f in sorted((TESTS / folder).glob("*.json")):
         doc = json.loads(f.read_text(encoding="utf-8"))
         for i, case in enumerate(doc["cases"]):
-            cases.append(("%s:%d:%s" % (f.name, i, case["name"]), case))
+            cases.append(("%s/%s:%d:%s" % (folder, f.name, i, case["name"]), case))
     return cases
 
 
-CASES = load_cases()
+VECTORS = load_cases("vectors")
+ADVERSARIAL = load_cases("adversarial")
+CASES = VECTORS + ADVERSARIAL
 
 
 def config_text(spec: Dict[str, Any]) -> str:
@@ -174,8 +177,9 @@ def partial_match(want: Any, got: Any, path: str = "") -> Optional[str]:
 
 
 def test_vector_files_are_all_read():
-    assert len(CASES) >= 600
-    ops = {c["op"] for _, c in CASES}
+    assert len(VECTORS) >= 600  # as vectors_test.cpp: >= 200; the set holds 600+
+    assert len(ADVERSARIAL) >= 300
+    ops = {c["op"] for _, c in VECTORS}
     assert len(ops) >= 19
 
 
