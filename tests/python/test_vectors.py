@@ -198,3 +198,31 @@ def test_vector(name: str, case: Dict[str, Any]) -> None:
     if "value" in expect:
         bad = partial_match(expect["value"], value)
         assert bad is None, "value mismatch at %s; %s" % (bad, context)
+
+
+BUILT = [(n, c) for n, c in CASES if c["op"].startswith("install_url.build") and c["expect"].get("value")]
+
+
+@pytest.mark.parametrize("name,case", BUILT, ids=[n for n, _ in BUILT])
+def test_built_urls_parse_the_same_in_urllib(name: str, case: Dict[str, Any]) -> None:
+    """DESIGN.md's contract: every URL the core builds parses back to the same fields, and
+    parses the same in Python's urllib.parse."""
+    from urllib.parse import parse_qs, urlsplit
+
+    value, _ = run(case["op"], case["input"])
+    url = value["url"]
+    fields = hsinstall.inspect_url(url)
+    assert fields.ok, fields.diagnostics
+    parts = urlsplit(url)
+    q = parse_qs(parts.query, keep_blank_values=True, strict_parsing=True)
+    assert all(len(v) == 1 for v in q.values()), q
+    assert parts.scheme == "https" and parts.hostname == fields.host
+    assert parts.path == ("/oauth/%s/authorize" % fields.account_id if fields.account_id else "/oauth/authorize")
+    assert q["client_id"] == [fields.client_id]
+    assert q["redirect_uri"] == [fields.redirect_uri]
+    assert q["scope"][0].split(" ") == list(fields.scopes)
+    assert q.get("optional_scope", [""])[0].split(" ") == (list(fields.optional_scopes) or [""])
+    assert q.get("state", [None])[0] == fields.state
+    if case["op"] == "install_url.build":
+        assert list(fields.scopes) == case["input"].get("scopes", [])
+        assert list(fields.optional_scopes) == case["input"].get("optional_scopes", [])
