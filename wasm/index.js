@@ -136,7 +136,9 @@ const bytes = (b) =>
         : new Uint8Array(b);
 // App config: file text, raw file bytes (the core checks their UTF-8), or the parsed object.
 const configText = (c) => (typeof c === 'string' ? text(c) : c instanceof ArrayBuffer || ArrayBuffer.isView(c) ? bytes(c) : JSON.stringify(c));
-const optional = (x) => (x === undefined ? null : x);
+// Absent (undefined or null) reaches the binding as null: the core's default applies.
+const optionalStr = (x) => (x === undefined || x === null ? null : str(x));
+const optionalNum = (x) => (x === undefined || x === null ? null : Number(x));
 
 const diags = (t) => (t === '[]' ? [] : JSON.parse(t));
 // The binding answers "<diagnostics JSON>" or "<diagnostics JSON>\n<value>".
@@ -255,7 +257,7 @@ export function parseInstallUrl(url) {
 /** Parses HubSpot's redirect back (URL or query) and checks `expectedState`; throws on any error. */
 export function parseCallback(url, options) {
   const o = options || {};
-  return withDiagnostics(need('parseCallback').callback_parse(str(url), str(o.expectedState), optional(o.maxValueBytes)));
+  return withDiagnostics(need('parseCallback').callback_parse(str(url), str(o.expectedState), optionalNum(o.maxValueBytes)));
 }
 
 // ---- state -----------------------------------------------------------------
@@ -292,28 +294,28 @@ export function verifyState(state, options) {
 export function buildCodeRequest(options) {
   const o = options || {};
   return withDiagnostics(need('buildCodeRequest').token_code_request(str(o.clientId), str(o.clientSecret), str(o.redirectUri),
-    str(o.code), str(o.codeVerifier), str(o.api), optional(o.apiBase)));
+    str(o.code), str(o.codeVerifier), str(o.api), optionalStr(o.apiBase)));
 }
 
 /** The HTTP request that refreshes an access token. */
 export function buildRefreshRequest(options) {
   const o = options || {};
   return withDiagnostics(need('buildRefreshRequest').token_refresh_request(str(o.clientId), str(o.clientSecret), str(o.refreshToken),
-    str(o.api), optional(o.apiBase)));
+    str(o.api), optionalStr(o.apiBase)));
 }
 
 /** The HTTP request that introspects a token. */
 export function buildIntrospectionRequest(options) {
   const o = options || {};
   return withDiagnostics(need('buildIntrospectionRequest').token_introspection_request(str(o.clientId), str(o.clientSecret), str(o.token),
-    str(o.tokenTypeHint), str(o.api), optional(o.apiBase)));
+    str(o.tokenTypeHint), str(o.api), optionalStr(o.apiBase)));
 }
 
 /** The HTTP request that revokes a (refresh) token. */
 export function buildRevokeRequest(options) {
   const o = options || {};
   return withDiagnostics(need('buildRevokeRequest').token_revoke_request(str(o.clientId), str(o.clientSecret), str(o.token),
-    str(o.tokenTypeHint), str(o.api), optional(o.apiBase)));
+    str(o.tokenTypeHint), str(o.api), optionalStr(o.apiBase)));
 }
 
 // Token answers: the value is {tokens|introspection, error}; a failure throws with `tokenError`.

@@ -339,6 +339,15 @@ describe('after load()', () => {
       assert.equal(p.get('optional_scope'), 'crm.objects.contacts.read');
     });
 
+    it('values of other types are turned into text; no binding error escapes', () => {
+      const e = throwsWith(() => hs.buildInstallUrl({ clientId: 123, redirectUri: new URL(REDIRECT), scopes: [1, null], optionalScopes: new Set([{}]), state: 42, host: ['eu1'] }));
+      assert.ok(e.diagnostics.some((d) => d.code === 'scope.unknown'));
+      assert.equal(hs.buildRefreshRequest({ clientId: CLIENT_ID, clientSecret: 1, refreshToken: 2, apiBase: new URL('https://api.hubapi.com') }).method, 'POST');
+      throwsWith(() => hs.parseCallback(`${REDIRECT}?code=${'c'.repeat(20)}&state=${STATE}`, { expectedState: STATE, maxValueBytes: '10' }), 'callback.oversize');
+      assert.ok(Array.isArray(hs.scopes.suggest(42, { max: 'x' })));
+      assert.deepEqual(hs.validateRedirectUri(REDIRECT, { registered: REDIRECT }), []);
+    });
+
     it('missing options reach the core as empty and the core reports them', () => {
       const e = throwsWith(() => hs.buildInstallUrl({}));
       assert.deepEqual(codes(e.diagnostics).sort(), ['install_url.missing_client_id', 'install_url.missing_redirect_uri', 'install_url.missing_scope', 'install_url.missing_state']);
