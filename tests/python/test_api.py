@@ -646,3 +646,44 @@ def test_diagnostic_str_is_the_cli_line():
 
 def test_version():
     assert hsinstall.__version__.count(".") == 2
+
+
+# ---------------------------------------------------------------------------- notebook display
+
+
+class TestDisplay:
+    def test_app_config_table(self, app):
+        html = app._repr_html_()
+        assert "<table>" in html and "Acme CRM sync" in html
+        for kind in ("required", "conditional", "optional"):
+            assert ">%s<" % kind in html
+        assert "View contact records" in html  # the catalogue's description
+        text = repr(app)
+        assert text.startswith("AppConfig('Acme CRM sync'") and "conditional scopes: e-commerce" in text
+
+    def test_sensitivity_and_severity_colours(self):
+        cfg = hsinstall.AppConfig(name="S", redirect_urls=["https://acme.example/cb"], distribution="marketplace",
+                                  scopes=hsinstall.ScopeConfig(required=["oauth"], optional=["crm.objects.contacts.sensitive.read"]))
+        assert "sensitive" in cfg._repr_html_()
+        report = hsinstall.lint(APP_JSON.replace('["oauth",', '["oauth", "crm.objects.contact.read", "contacts",'),
+                                file_name="app-hsmeta.json")
+        html = report._repr_html_()
+        assert "FAILED" in html and "#c62828" in html and "hint:" in html and "scope.unknown" in html
+
+    def test_everything_is_escaped(self):
+        evil = "<script>alert(1)</script>"
+        cfg = hsinstall.AppConfig(name=evil, redirect_urls=["https://acme.example/cb"],
+                                  scopes=hsinstall.ScopeConfig(required=["oauth", evil]),
+                                  diagnostics=(hsinstall.Diagnostic("x.y", "warning", evil, evil, evil),))
+        html = cfg._repr_html_()
+        assert evil not in html and "&lt;script&gt;" in html
+        r = hsinstall.inspect_url("https://app.hubspot.com/oauth/authorize?client_id=%3Cscript%3E&scope=oauth&x=%3Cscript%3E")
+        assert "<script>" not in r._repr_html_()
+        url = build(state=None)
+        assert url._repr_html_().startswith('<div class="hsinstall">') and "install_url.missing_state" in url._repr_html_()
+
+    def test_inspected_url_by_kind(self, app):
+        r = hsinstall.inspect_url(build(scopes=["oauth", "crm.objects.deals.write"], optional_scopes=["crm.objects.deals.read"]), app)
+        html = r._repr_html_()
+        assert "not in config" in html and "optional_scope" in html and "install_url.missing_required_scope" in html
+        assert "InspectedUrl(errors" in repr(r)
