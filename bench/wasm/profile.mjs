@@ -7,7 +7,8 @@
 //   embind glue      the Emscripten JS that converts arguments and results
 //   binding (C++)    wasm/src/bindings.cpp and embind's C++ side (lists, copies, JSON text)
 //   core (C++)       hsinstall::*, with the libc++, malloc and memcpy it calls
-// and the core's own time is split by function (top entries).
+// and the core's own time is split by function (top entries; the optimiser merges
+// identical tiny functions, so such a leaf may carry another function's name).
 //
 //   node profile.mjs PROFILE.cpuprofile
 import { readFileSync } from 'node:fs';
