@@ -207,7 +207,7 @@ class Install {
       clearTimeout(expire);
     };
     // Returns false when the callback belongs to another install (BroadcastChannel).
-    const take = (url, fromOurPopup) => {
+    const take = (url, fromOurPopup, ack) => {
       if (done) return false;
       let cb, err;
       try {
@@ -219,6 +219,7 @@ class Install {
         err = e;
       }
       done = true;
+      ack();
       stop();
       try {
         w.close();
@@ -228,15 +229,14 @@ class Install {
     };
     const onMessage = (e) => {
       if (e.source !== w || e.origin !== origin || !e.data || e.data.type !== 'hsinstall:callback') return;
-      e.source.postMessage({ type: 'hsinstall:ack' }, e.origin);
-      take(String(e.data.url), true);
+      take(String(e.data.url), true, () => e.source.postMessage({ type: 'hsinstall:ack' }, e.origin));
     };
     addEventListener('message', onMessage);
     if (self.BroadcastChannel) {
       bc = new BroadcastChannel(CHANNEL);
       bc.onmessage = (e) => {
         const d = e.data;
-        if (d && d.type === 'hsinstall:callback' && take(String(d.url), false)) bc.postMessage({ type: 'hsinstall:ack' });
+        if (d && d.type === 'hsinstall:callback') take(String(d.url), false, () => bc.postMessage({ type: 'hsinstall:ack' }));
       };
     }
     // Closed without a result: cancelled, after a grace period for a BroadcastChannel

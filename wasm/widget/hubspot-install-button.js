@@ -11,7 +11,7 @@ const CSS =
   'background:transparent;color:inherit;font:inherit;line-height:1;padding:0;cursor:pointer}[part=preview]{position:absolute;z-index:10;' +
   'top:100%;left:0;margin-top:.4em;min-width:18em;max-width:28em;padding:.75em 1em;background:var(--hsinstall-preview-bg,#fff);' +
   'color:var(--hsinstall-preview-color,#33475b);border:1px solid #cbd6e2;border-radius:6px;box-shadow:0 4px 16px #0002;font-weight:400}' +
-  '[part=preview] ul{margin:.4em 0 0;padding-left:1.2em}[part=preview-heading]{margin:0}[hidden]{display:none!important}';
+  '[part=preview] ul{margin:.4em 0 0;padding-left:1.2em}[part=preview-heading]{margin:0}[part=preview-scope-name]{font-size:.8em;opacity:.75}[hidden]{display:none!important}';
 let sheet;
 
 /** @internal the popup's window features; ./enhance.js uses the same. */
