@@ -41,18 +41,25 @@ bool all_digits(std::string_view s) {
 void check_scope_lists(const std::vector<std::string>& scopes, const std::vector<std::string>& optional,
                        std::string_view scope_key, std::string_view optional_key, Diagnostics& ds) {
   auto before = [](const std::vector<std::string>& v, std::size_t i) { return std::find(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v[i]) != v.begin() + static_cast<std::ptrdiff_t>(i); };
-  for (std::size_t i = 0; i < scopes.size(); ++i) {
+  // Quadratic at worst in kMaxScopesPerList, never in the input's length.
+  const std::size_t n_scopes = std::min(scopes.size(), kMaxScopesPerList), n_optional = std::min(optional.size(), kMaxScopesPerList);
+  for (const auto& [list, key] : {std::pair{&scopes, scope_key}, std::pair{&optional, optional_key}})
+    if (list->size() > kMaxScopesPerList)
+      ds.push_back({"scope.too_many", Severity::error, std::string(key),
+                    std::to_string(list->size()) + " scopes are listed; only the first " + std::to_string(kMaxScopesPerList) + " were checked.",
+                    "Ask only for the scopes the app configures; HubSpot has about 250 scopes in all."});
+  for (std::size_t i = 0; i < n_scopes; ++i) {
     ScopeWhere w{scope_key, i, true};
     check_scope(scopes[i], w, SensitiveReport::none, ds);
     if (before(scopes, i))
       ds.push_back({"scope.duplicate", Severity::warning, w.str(), "The scope " + show(scopes[i]) + " appears twice.", "Remove the repeat."});
   }
-  for (std::size_t i = 0; i < optional.size(); ++i) {
+  for (std::size_t i = 0; i < n_optional; ++i) {
     ScopeWhere w{optional_key, i, true};
     check_scope(optional[i], w, SensitiveReport::none, ds);
     if (before(optional, i))
       ds.push_back({"scope.duplicate", Severity::warning, w.str(), "The scope " + show(optional[i]) + " appears twice.", "Remove the repeat."});
-    else if (contains(scopes, optional[i]))
+    else if (std::find(scopes.begin(), scopes.begin() + static_cast<std::ptrdiff_t>(n_scopes), optional[i]) != scopes.begin() + static_cast<std::ptrdiff_t>(n_scopes))
       ds.push_back({"scope.conflict", Severity::error, w.str(),
                     "The scope " + show(optional[i]) + " is both required (scope) and optional (optional_scope).",
                     "Keep it in one parameter, as the app's configuration says."});
@@ -334,7 +341,7 @@ Diagnostics check_install_url(const InstallUrl& url, const AppConfig& app) {
     ds.push_back({"install_url.missing_required_scope", Severity::error, "query.scope",
                   "The required scope " + show(c.required[i]) + " is missing from scope.", hint});
   }
-  for (std::size_t i = 0; i < url.scopes.size(); ++i) {
+  for (std::size_t i = 0; i < std::min(url.scopes.size(), kMaxScopesPerList); ++i) {  // (past the cap: scope.too_many)
     const std::string& s = url.scopes[i];
     std::string where = query_where("scope", i);
     if (s == "oauth" || contains(c.required, s) || contains(c.conditional, s)) continue;
@@ -346,7 +353,7 @@ Diagnostics check_install_url(const InstallUrl& url, const AppConfig& app) {
       ds.push_back({"install_url.undeclared_scope", Severity::error, where, "The scope " + show(s) + " is not in the app's configuration.",
                     "Remove it, or add it to the app's scopes and upload the project."});
   }
-  for (std::size_t i = 0; i < url.optional_scopes.size(); ++i) {
+  for (std::size_t i = 0; i < std::min(url.optional_scopes.size(), kMaxScopesPerList); ++i) {
     const std::string& s = url.optional_scopes[i];
     std::string where = query_where("optional_scope", i);
     if (contains(c.optional, s)) continue;

@@ -243,7 +243,12 @@ Diagnostics validate_scope_config(const ScopeConfig& config, const ScopeCheckOpt
   const SensitiveReport sensitive = options.marketplace ? SensitiveReport::warning : SensitiveReport::note;
   for (const auto& list : lists) {
     const std::string base = options.pointer + "/" + list.key;
-    for (std::size_t i = 0; i < list.names->size(); ++i) {
+    const std::size_t n = list.names->size() > kMaxScopesPerList ? kMaxScopesPerList : list.names->size();
+    if (n < list.names->size())
+      out.push_back({"scope.too_many", Severity::error, base,
+                     std::to_string(list.names->size()) + " scopes are listed; only the first " + std::to_string(kMaxScopesPerList) + " were checked.",
+                     "List only the scopes the app needs; HubSpot has about 250 scopes in all."});
+    for (std::size_t i = 0; i < n; ++i) {
       const std::string& name = (*list.names)[i];
       check_scope(name, ScopeWhere{base, i, false}, sensitive, out);
       if (name.empty()) continue;

@@ -53,3 +53,13 @@ TEST_CASE("host names", "[install_url]") {
   CHECK(install_host("app.hubspot.com.evil.example").empty());
   CHECK(install_host("eu1.evil").empty());
 }
+
+TEST_CASE("an install URL with thousands of scopes is refused quickly", "[install_url]") {
+  std::string url = "https://app.hubspot.com/oauth/authorize?client_id=0f3e4c2a-1b2c-4d5e-8f90-123456789abc"
+                    "&redirect_uri=https%3A%2F%2Fx.example%2Fcb&state=s&scope=oauth";
+  for (int i = 0; i < 20000; ++i) url += "%20s" + std::to_string(i);
+  auto r = inspect_install_url(url);
+  bool too_many = false;
+  for (const auto& d : r.diagnostics) too_many = too_many || d.code == "scope.too_many";
+  CHECK(too_many);
+}

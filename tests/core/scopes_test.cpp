@@ -93,3 +93,11 @@ TEST_CASE("scope configuration rules", "[scopes]") {
   ScopeConfig spaced{{"oauth crm.objects.contacts.read"}, {}, {}};
   CHECK(has_code(validate_scope_config(spaced), "scope.malformed", Severity::error));
 }
+
+TEST_CASE("long scope lists stay linear and say so", "[scopes]") {
+  ScopeConfig c;
+  for (int i = 0; i < 100000; ++i) c.required.push_back("unknown.scope." + std::to_string(i));
+  auto ds = validate_scope_config(c);
+  CHECK(has_code(ds, "scope.too_many", Severity::error));
+  CHECK(std::count_if(ds.begin(), ds.end(), [](const Diagnostic& d) { return d.code == "scope.unknown"; }) == 500);
+}

@@ -41,6 +41,10 @@ std::vector<const ScopeInfo*> search_scopes(std::string_view text);
 // The name an app should use: a variant's current spelling, otherwise the name itself.
 std::string_view canonical_scope(std::string_view name);
 
+// No list of scopes is checked past this many entries (HubSpot has about 250 scopes in all):
+// a longer list gets scope.too_many, and the checks stay linear in the input.
+inline constexpr std::size_t kMaxScopesPerList = 500;
+
 enum class ScopeKind { required, conditional, optional };
 const char* to_string(ScopeKind k) noexcept;
 
