@@ -88,7 +88,7 @@ export async function startServer() {
 <title>Install test</title>
 <link rel="stylesheet" href="/pages/page.css">
 <link rel="stylesheet" href="/wasm/widget/hubspot-install-button.css">
-${q.get('js') === 'none' ? '' : '<script src="/pages/harness.js"></script>\n<script type="module" src="/wasm/widget/hubspot-install-button.js"></script>'}
+${q.get('js') === 'none' ? '' : '<script src="/pages/harness.js"></script>\n<script type="module" async src="/wasm/widget/hubspot-install-button.js"></script>'}
 </head><body>
 <main>
 <h1>Acme for HubSpot</h1>

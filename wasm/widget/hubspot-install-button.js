@@ -3,7 +3,9 @@
 // that works without script. This file adds a shadow root (status line, scope-preview
 // disclosure) that takes no room in the flow, and loads ./enhance.js (the wasm core)
 // on idle or on the first hover, focus or press. It holds no URL, scope or state logic.
+// On idle after the load event, so the core never competes with the page's own loading.
 const idle = (f) => (self.requestIdleCallback ? requestIdleCallback(f, { timeout: 3000 }) : setTimeout(f, 300));
+const afterLoad = (f) => (document.readyState === 'complete' ? idle(f) : addEventListener('load', () => idle(f), { once: true }));
 const CSS =
   ':host{position:relative}[part=status]{position:absolute;top:100%;left:0;margin-top:.4em;font-size:.85em;white-space:nowrap}' +
   '[part=status]:empty{display:none}[part=preview-toggle]{position:absolute;inset-inline-end:0;top:50%;transform:translateY(-50%);' +
@@ -33,7 +35,7 @@ export class HubSpotInstallButton extends HTMLElement {
         : '');
     const load = () => this.load();
     for (const t of ['pointerenter', 'focusin', 'pointerdown', 'touchstart']) this.addEventListener(t, load, { once: true, passive: true });
-    idle(load);
+    afterLoad(load);
     this.addEventListener('click', (e) => this.#click(e));
     if (preview) {
       const b = root.querySelector('button');
