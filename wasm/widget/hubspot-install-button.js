@@ -2,8 +2,8 @@
 // button is enhanced. The authored <a href> child is the button: a real install link
 // that works without script. This file adds a shadow root (status line, scope-preview
 // disclosure) that takes no room in the flow, and loads ./enhance.js (the wasm core)
-// on idle or on the first hover, focus or press. It holds no URL, scope or state logic.
-// On idle after the load event, so the core never competes with the page's own loading.
+// on idle after the load event (so it never competes with the page's own loading) or
+// on the first hover, focus or press. It holds no URL, scope or state logic.
 const idle = (f) => (self.requestIdleCallback ? requestIdleCallback(f, { timeout: 3000 }) : setTimeout(f, 300));
 const afterLoad = (f) => (document.readyState === 'complete' ? idle(f) : addEventListener('load', () => idle(f), { once: true }));
 const CSS =
@@ -24,7 +24,13 @@ export class HubSpotInstallButton extends HTMLElement {
     if (this.shadowRoot) return;
     const root = this.attachShadow({ mode: 'open' });
     // A constructed sheet is not subject to a page's CSP style-src; <style> is the fallback.
-    if (sheet === undefined) try { (sheet = new CSSStyleSheet()).replaceSync(CSS) } catch { sheet = null }
+    if (sheet === undefined) {
+      try {
+        (sheet = new CSSStyleSheet()).replaceSync(CSS);
+      } catch {
+        sheet = null;
+      }
+    }
     if (sheet) root.adoptedStyleSheets = [sheet];
     const preview = this.hasAttribute('preview');
     root.innerHTML =
