@@ -1,6 +1,5 @@
 #include "hsinstall/callback.hpp"
 
-#include <map>
 
 #include "text.hpp"
 #include "url_parts.hpp"
@@ -100,13 +99,20 @@ Result<Callback> parse_callback(std::string_view input, const CallbackOptions& o
     }
   }
 
-  auto params = parse_query(query, ds);
+  ParsedQuery parsed;
+  parse_query(query, ds, parsed);
   if (has_errors(ds)) return result;
-  std::map<std::string, std::size_t, std::less<>> count;
-  const std::string *code = nullptr, *state = nullptr, *error = nullptr, *error_description = nullptr, *error_uri = nullptr,
-                    *step = nullptr, *return_url = nullptr;
-  for (const auto& p : params) {
-    std::size_t n = count[p.key]++;
+  // The parameters HubSpot sends, each at most once; anything else is kept as an extra.
+  static constexpr std::string_view kKnown[] = {"code", "state", "error", "error_description", "error_uri", "step", "returnUrl"};
+  const std::string_view* known[7] = {};
+  std::size_t seen[7] = {};
+  const std::string_view *&code = known[0], *&state = known[1], *&error = known[2], *&error_description = known[3], *&error_uri = known[4],
+                         *&step = known[5], *&return_url = known[6];
+  cb.extra_params.reserve(parsed.params.size());
+  for (const auto& p : parsed.params) {
+    std::size_t k = 0;
+    while (k < 7 && kKnown[k] != p.key) ++k;
+    const std::size_t n = k < 7 ? seen[k]++ : 0;
     if (p.value.size() > opt.max_value_bytes) {
       ds.push_back({"callback.oversize", Severity::error, query_where(p.key, n),
                     "The value of " + show(p.key) + " is " + std::to_string(p.value.size()) + " bytes, over the " +
@@ -114,15 +120,7 @@ Result<Callback> parse_callback(std::string_view input, const CallbackOptions& o
                     "Refuse this request; HubSpot's codes and hsinstall's states are far shorter."});
       continue;
     }
-    const std::string** slot = nullptr;
-    if (p.key == "code") slot = &code;
-    else if (p.key == "state") slot = &state;
-    else if (p.key == "error") slot = &error;
-    else if (p.key == "error_description") slot = &error_description;
-    else if (p.key == "error_uri") slot = &error_uri;
-    else if (p.key == "step") slot = &step;
-    else if (p.key == "returnUrl") slot = &return_url;
-    if (!slot) {
+    if (k == 7) {
       cb.extra_params.emplace_back(p.key, p.value);
       continue;
     }
@@ -132,7 +130,7 @@ Result<Callback> parse_callback(std::string_view input, const CallbackOptions& o
                     "Refuse this request: HubSpot sends each parameter once, and servers disagree on which copy wins."});
       continue;
     }
-    *slot = &p.value;
+    known[k] = &p.value;
   }
   if (has_errors(ds)) return result;
 
@@ -192,8 +190,8 @@ Result<Callback> parse_callback(std::string_view input, const CallbackOptions& o
 
   if (error) {
     std::string message = "HubSpot returned " + show(*error);
-    if (error_description) message += ": " + *error_description;
-    if (error_uri) message += " (" + *error_uri + ")";
+    if (error_description) (message += ": ") += *error_description;
+    if (error_uri) ((message += " (") += *error_uri) += ")";
     const bool denied = *error == "access_denied";
     ds.push_back({denied ? "callback.access_denied" : "callback.hubspot_error", Severity::error, "query.error", message,
                   denied ? "The person declined the install; offer to try again." : "Fix what HubSpot names, then start the install again."});

@@ -234,13 +234,17 @@ InspectedUrl inspect_install_url(std::string_view text, const AppConfig* app) {
     ds.push_back({"install_url.fragment", Severity::warning, "fragment", "The install URL has a fragment ('#…'), which is not sent to HubSpot.",
                   "Remove it."});
 
-  auto params = parse_query(u.query, ds);
-  std::map<std::string, std::size_t, std::less<>> seen;
+  ParsedQuery parsed;
+  parse_query(u.query, ds, parsed);
+  static constexpr std::string_view kKnown[] = {"client_id", "redirect_uri", "scope", "optional_scope", "state"};
+  std::size_t seen[5] = {};
   bool have_client = false, have_redirect = false, have_scope = false, have_state = false, plus_used = false;
   std::vector<std::string>* lists[2] = {&v.scopes, &v.optional_scopes};
-  for (auto& p : params) {
-    std::size_t n = seen[p.key]++;
-    const bool known = p.key == "client_id" || p.key == "redirect_uri" || p.key == "scope" || p.key == "optional_scope" || p.key == "state";
+  for (const auto& p : parsed.params) {
+    std::size_t k = 0;
+    while (k < 5 && kKnown[k] != p.key) ++k;
+    const bool known = k < 5;
+    const std::size_t n = known ? seen[k]++ : 0;
     if (known && n > 0) {
       ds.push_back({"url.duplicate_param", Severity::error, query_where(p.key, n),
                     "The parameter " + show(p.key) + " appears " + std::to_string(n + 1) + " times.",
@@ -268,8 +272,8 @@ InspectedUrl inspect_install_url(std::string_view text, const AppConfig* app) {
       if (p.key == "scope") have_scope = !list->empty();
       if (p.raw_value.find('+') != std::string_view::npos) plus_used = true;
       if (p.value.find(',') != std::string::npos)
-        ds.push_back({"install_url.comma_separated", Severity::error, "query." + p.key,
-                      "The " + p.key + " parameter separates scopes with commas.",
+        ds.push_back({"install_url.comma_separated", Severity::error, "query." + std::string(p.key),
+                      "The " + std::string(p.key) + " parameter separates scopes with commas.",
                       "Separate scopes with spaces, written %20; HubSpot reads a comma as part of a name."});
     } else if (p.key == "state") {
       v.state = p.value;
@@ -281,14 +285,14 @@ InspectedUrl inspect_install_url(std::string_view text, const AppConfig* app) {
     } else {
       v.extra_params.emplace_back(p.key, p.value);
       if (p.key == "client_secret" || p.key == "hapikey" || p.key == "access_token" || p.key == "refresh_token")
-        ds.push_back({"install_url.secret_leak", Severity::error, "query." + p.key,
+        ds.push_back({"install_url.secret_leak", Severity::error, "query." + std::string(p.key),
                       "The install URL carries " + show(p.key) + ", a secret that browsers, logs and HubSpot's consent page would all see.",
                       "Remove it now and rotate the secret; install URLs carry only client_id, redirect_uri, scope, optional_scope and state."});
       else if (p.key == "response_type")
-        ds.push_back({"install_url.extra_param", Severity::note, "query." + p.key,
+        ds.push_back({"install_url.extra_param", Severity::note, "query." + std::string(p.key),
                       "response_type is not part of HubSpot's install URL; HubSpot ignores it.", "You may remove it."});
       else
-        ds.push_back({"install_url.extra_param", Severity::warning, "query." + p.key,
+        ds.push_back({"install_url.extra_param", Severity::warning, "query." + std::string(p.key),
                       "The parameter " + show(p.key) + " is not one HubSpot's install URL uses.",
                       "Remove it; HubSpot expects client_id, redirect_uri, scope, optional_scope and state."});
     }

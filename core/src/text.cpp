@@ -49,9 +49,8 @@ static int hex_value(char c) noexcept {
   return c - 'A' + 10;
 }
 
-std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space, std::size_t* bad_at) {
-  std::string out;
-  out.reserve(s.size());
+bool percent_decode_append(std::string& out, std::string_view s, bool plus_is_space, std::size_t* bad_at) {
+  const std::size_t mark = out.size();
   std::size_t i = 0;
   while (i < s.size()) {
     std::size_t run = i;
@@ -65,11 +64,19 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
     }
     if (run + 2 >= s.size() || !is_hex(s[run + 1]) || !is_hex(s[run + 2])) {
       if (bad_at) *bad_at = run;
-      return std::nullopt;
+      out.resize(mark);
+      return false;
     }
     out += static_cast<char>(hex_value(s[run + 1]) * 16 + hex_value(s[run + 2]));
     i = run + 3;
   }
+  return true;
+}
+
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space, std::size_t* bad_at) {
+  std::string out;
+  out.reserve(s.size());
+  if (!percent_decode_append(out, s, plus_is_space, bad_at)) return std::nullopt;
   return out;
 }
 

@@ -26,6 +26,8 @@ void percent_encode_to(std::string& out, std::string_view s);
 // Decodes %XX escapes; with plus_is_space, '+' becomes ' ' (form encoding).
 // Returns nullopt on a malformed escape and sets *bad_at to its byte offset.
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space, std::size_t* bad_at);
+// The same, appending to `out` (left as it was on failure).
+bool percent_decode_append(std::string& out, std::string_view s, bool plus_is_space, std::size_t* bad_at);
 
 // Validates UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
 bool valid_utf8(std::string_view s) noexcept;

@@ -1,5 +1,7 @@
 #include "url_parts.hpp"
 
+#include <algorithm>
+
 #include "text.hpp"
 
 namespace hsinstall::detail {
@@ -124,8 +126,43 @@ std::string query_where(std::string_view key, std::size_t index) {
   return "query." + std::string(key) + "[" + std::to_string(index) + "]";
 }
 
-std::vector<QueryParam> parse_query(std::string_view query, Diagnostics& ds) {
-  std::vector<QueryParam> out;
+namespace {
+
+// Decodes into the arena when needed; a piece without '%' or '+' is its own decoding.
+bool decode_view(std::string_view raw, std::string& arena, std::string_view& out, std::size_t* bad) {
+  if (raw.find_first_of("%+") == std::string_view::npos) {
+    out = raw;
+    return true;
+  }
+  const std::size_t at = arena.size();
+  // Fits without reallocating: the arena is reserved to the query's length and decoding never grows text.
+  if (!percent_decode_append(arena, raw, true, bad)) return false;
+  out = std::string_view(arena).substr(at);
+  return true;
+}
+
+enum class TextIssue { none, invalid_utf8, control };
+
+// One pass: control characters and UTF-8 validity, ASCII fast.
+TextIssue text_issue(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) return TextIssue::control;
+    if (c >= 0x80) {
+      if (!valid_utf8(s.substr(i))) return TextIssue::invalid_utf8;
+      return find_control(s.substr(i)) == std::string_view::npos ? TextIssue::none : TextIssue::control;
+    }
+  }
+  return TextIssue::none;
+}
+
+}  // namespace
+
+void parse_query(std::string_view query, Diagnostics& ds, ParsedQuery& out) {
+  out.arena.clear();
+  out.arena.reserve(query.size());
+  out.params.clear();
+  out.params.reserve(static_cast<std::size_t>(std::count(query.begin(), query.end(), '&')) + 1);
   std::size_t start = 0;
   while (start <= query.size()) {
     std::size_t amp = query.find('&', start);
@@ -138,41 +175,39 @@ std::vector<QueryParam> parse_query(std::string_view query, Diagnostics& ds) {
     QueryParam p;
     p.raw_value = raw_value;
     std::size_t bad = 0;
-    auto key = percent_decode(raw_key, true, &bad);
-    p.key = key ? *key : std::string(raw_key);
-    std::string where = "query." + (valid_utf8(p.key) && find_control(p.key) == std::string_view::npos ? p.key : std::string("?"));
-    if (!key) {
-      ds.push_back({"url.bad_percent_encoding", Severity::error, where,
+    if (!decode_view(raw_key, out.arena, p.key, &bad)) {
+      p.key = raw_key;
+      p.ok = false;
+      ds.push_back({"url.bad_percent_encoding", Severity::error, "query." + std::string(text_issue(raw_key) == TextIssue::none ? raw_key : "?"),
                     "The parameter name " + show(raw_key) + " has a malformed %-escape at offset " + std::to_string(bad) + ".",
                     "Every % must be followed by two hex digits; write a literal % as %25."});
-      p.ok = false;
     }
-    auto value = percent_decode(raw_value, true, &bad);
-    if (!value) {
+    const TextIssue key_issue = p.ok ? text_issue(p.key) : TextIssue::none;
+    auto where = [&] { return "query." + (p.ok && key_issue == TextIssue::none ? std::string(p.key) : std::string("?")); };
+    if (!decode_view(raw_value, out.arena, p.value, &bad)) {
       if (p.ok)
-        ds.push_back({"url.bad_percent_encoding", Severity::error, where,
+        ds.push_back({"url.bad_percent_encoding", Severity::error, where(),
                       "The value of " + show(p.key) + " has a malformed %-escape at offset " + std::to_string(bad) + ".",
                       "Every % must be followed by two hex digits; write a literal % as %25."});
       p.ok = false;
-      p.value = std::string(raw_value);
-    } else {
-      p.value = std::move(*value);
+      p.value = raw_value;
     }
-    if (p.ok && (!valid_utf8(p.key) || !valid_utf8(p.value))) {
-      ds.push_back({"url.invalid_utf8", Severity::error, where,
-                    "The parameter " + show(p.key) + " decodes to bytes that are not valid UTF-8.",
-                    "Percent-encode text as UTF-8."});
-      p.ok = false;
+    if (p.ok) {
+      const TextIssue value_issue = text_issue(p.value);
+      const TextIssue issue = key_issue == TextIssue::invalid_utf8 || value_issue == TextIssue::invalid_utf8 ? TextIssue::invalid_utf8
+                              : key_issue != TextIssue::none ? key_issue
+                                                             : value_issue;
+      if (issue == TextIssue::invalid_utf8)
+        ds.push_back({"url.invalid_utf8", Severity::error, where(), "The parameter " + show(p.key) + " decodes to bytes that are not valid UTF-8.",
+                      "Percent-encode text as UTF-8."});
+      else if (issue == TextIssue::control)
+        ds.push_back({"url.control_character", Severity::error, where(),
+                      "The parameter " + show(p.key) + " decodes to a control character (such as NUL).",
+                      "Remove control characters; no HubSpot parameter contains them."});
+      p.ok = issue == TextIssue::none;
     }
-    if (p.ok && (find_control(p.key) != std::string_view::npos || find_control(p.value) != std::string_view::npos)) {
-      ds.push_back({"url.control_character", Severity::error, where,
-                    "The parameter " + show(p.key) + " decodes to a control character (such as NUL).",
-                    "Remove control characters; no HubSpot parameter contains them."});
-      p.ok = false;
-    }
-    out.push_back(std::move(p));
+    out.params.push_back(p);
   }
-  return out;
 }
 
 bool hubspot_ui_host(std::string_view host, std::string* hublet) {

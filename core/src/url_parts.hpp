@@ -22,17 +22,25 @@ struct UrlParts {
 bool split_url(std::string_view url, UrlParts& out, Diagnostics& ds, std::string_view where);
 
 struct QueryParam {
-  std::string key;
-  std::string value;
+  std::string_view key;    // decoded; points into the query or into ParsedQuery::arena
+  std::string_view value;  // decoded (the raw text when it did not decode)
   std::string_view raw_value;
   bool ok = true;  // false when the key or value did not decode
+};
+
+struct ParsedQuery {
+  std::string arena;  // decoded text; reserved up front, never reallocated
+  std::vector<QueryParam> params;
+  ParsedQuery() = default;
+  ParsedQuery(const ParsedQuery&) = delete;  // the views point into `arena`
+  ParsedQuery& operator=(const ParsedQuery&) = delete;
 };
 
 // Splits a query on '&' ('+' decodes to a space; ';' is not a separator, as in
 // WHATWG URLSearchParams and Python 3.10+). Undecodable parameters get a
 // url.bad_percent_encoding, url.invalid_utf8 or url.control_character error
-// at "query.<key>" and ok = false.
-std::vector<QueryParam> parse_query(std::string_view query, Diagnostics& ds);
+// at "query.<key>" and ok = false. `query` must outlive `out`.
+void parse_query(std::string_view query, Diagnostics& ds, ParsedQuery& out);
 
 // Index-qualified URL part for messages: "query.scope[2]".
 std::string query_where(std::string_view key, std::size_t index);
