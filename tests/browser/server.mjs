@@ -6,6 +6,8 @@
 //   /app-hsmeta.json     an app config file whose redirect URL is this server's /callback
 //   /oauth/authorize, /oauth/<account>/authorize   a stand-in for HubSpot's authorize endpoint:
 //                        records the request, redirects back with ?code=…&state=…
+//   /hook/state (POST)   a stand-in for the hook's state endpoint (docs/hook.md): issues a signed
+//                        state made by the core (encodeState + signState), records it
 //   /hook/exchange (POST) a stand-in for the server hook's exchange endpoint (docs/hook.md): records
 //                        the JSON body, answers {ok, portal_id, granted_scopes} or {ok: false, code, message}
 // The tests route https://app.hubspot.com/* (and app-<hublet>) to this server's /oauth/*.
@@ -40,7 +42,7 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;').repl
 export async function startServer() {
   const hs = await import(pathToFileURL(path.join(root, 'wasm/index.js')).href);
   const core = await hs.load();
-  const log = { authorize: [], hook: [], requests: [] };
+  const log = { authorize: [], hook: [], issued: [], requests: [] };
   // Queued stand-in behaviours. authorize: 'ok' (default), 'forge' (another state), 'hold' (a consent
   // page that never redirects). hook: 'ok' (default), 'fail' (a HubSpot-style refusal).
   const next = { authorize: [], hook: [] };
@@ -80,6 +82,7 @@ export async function startServer() {
     if (q.get('mode')) attrs.mode = q.get('mode');
     if (q.get('hook') !== 'none') attrs.hook = '/hook/exchange';
     if (q.has('preview')) attrs.preview = '';
+    if (q.has('hookstate')) attrs['state-url'] = '/hook/state';
     // The authored href: what the core (the CLI's `hsinstall url`) prints for the right settings.
     const href = core.buildInstallUrl(q.get('bad') === 'href' ? { ...fields, scopes: SCOPES.slice(0, 2) } : fields).url;
     const a = Object.entries(attrs).map(([k, v]) => (v === '' ? k : `${k}="${esc(v)}"`)).join(' ');
@@ -157,6 +160,11 @@ ${q.get('js') === 'none' ? '' : '<script src="/pages/harness.js"></script>\n<scr
       if (u.pathname === '/callback-coop') return send(res, 200, 'text/html; charset=utf-8', callbackPage, { 'cross-origin-opener-policy': 'same-origin' });
       if (u.pathname === '/app-hsmeta.json') return send(res, 200, 'application/json', config());
       if (/^\/oauth\/(\d+\/)?authorize$/.test(u.pathname)) return authorize(req, res, u);
+      if (u.pathname === '/hook/state' && req.method === 'POST') {
+        const state = core.signState(core.encodeState({ random: randomBytes(32), expiresAt: Math.floor(Date.now() / 1000) + 600 }), randomBytes(32));
+        log.issued.push(state);
+        return send(res, 200, 'application/json', JSON.stringify({ state }));
+      }
       if (u.pathname === '/hook/exchange' && req.method === 'POST') {
         let body = '';
         for await (const chunk of req) body += chunk;
@@ -188,6 +196,7 @@ ${q.get('js') === 'none' ? '' : '<script src="/pages/harness.js"></script>\n<scr
     reset() {
       log.authorize.length = 0;
       log.hook.length = 0;
+      log.issued.length = 0;
       log.requests.length = 0;
       next.authorize.length = 0;
       next.hook.length = 0;

@@ -377,6 +377,29 @@ for (const [bad, codes, warned] of [
   });
 }
 
+for (const mode of ['redirect', 'popup'])
+  test(`state-url (${mode}): the hook issues the state, the install carries it to the exchange`, async () => {
+    const c = await context();
+    try {
+      const { p } = await open(c, `hookstate&mode=${mode}`);
+      assert.equal(await enhanced(p), true);
+      if (mode === 'popup') {
+        const [popup] = await Promise.all([p.waitForEvent('popup'), p.click('hubspot-install-button a')]);
+        await p.waitForFunction(() => window.__events.some((e) => e.type === 'hsinstall:success'));
+        if (!popup.isClosed()) await popup.waitForEvent('close', { timeout: 5000 }).catch(() => {});
+      } else {
+        await p.click('hubspot-install-button a');
+        assert.equal((await callbackResult(p)).result.ok, true);
+      }
+      assert.equal(s.log.issued.length, 1);
+      assert.equal(s.log.authorize[0].query.state, s.log.issued[0]);
+      assert.equal(s.log.hook[0].body.state, s.log.issued[0]);
+      assert.equal(s.core.decodeState(s.log.issued[0]).signed, true);
+    } finally {
+      await c.close();
+    }
+  });
+
 test('config attribute: the core reads the app config file, checks the href against it, installs', async () => {
   const c = await context();
   try {

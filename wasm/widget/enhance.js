@@ -134,16 +134,29 @@ class Install {
     return this.el.getAttribute('mode') === 'popup';
   }
 
-  /** A fresh state (16 random bytes, with an expiry) and the install URL carrying it, both from the core. */
-  fresh() {
+  /** The server hook's state endpoint (`state-url`), when the hook issues and signs states. */
+  get stateUrl() {
+    const u = this.el.getAttribute('state-url');
+    return u ? new URL(u, document.baseURI).href : null;
+  }
+
+  /**
+   * The install URL for a state, both from the core: `state` as issued by the hook, or a
+   * fresh one made here (16 bytes from crypto.getRandomValues, with an expiry).
+   */
+  fresh(issued) {
+    if (issued) {
+      const d = this.api.decodeState(issued); // throws when the hook's answer is not a state
+      return { state: issued, exp: d.expires_at || expiry(), url: this.api.buildInstallUrl({ ...this.o, state: issued }).url };
+    }
     const exp = expiry();
     const state = this.api.encodeState({ random: crypto.getRandomValues(new Uint8Array(16)), expiresAt: exp });
     return { state, exp, url: this.api.buildInstallUrl({ ...this.o, state }).url };
   }
 
-  #begin() {
+  #begin(issued) {
     try {
-      const f = this.fresh();
+      const f = this.fresh(issued);
       fire(this.el, 'hsinstall:start', { mode: this.popup ? 'popup' : 'redirect' });
       return f;
     } catch (e) {
@@ -154,6 +167,13 @@ class Install {
 
   /** A click once loaded, inside the user's gesture (so a popup may open now). */
   click(e) {
+    if (this.stateUrl) {
+      // The state comes from the hook: hold the click (a popup opens now, on about:blank;
+      // a modified click is held too, and continues in this tab).
+      e.preventDefault();
+      this.el.busy(true);
+      return void this.start(this.popup ? open('about:blank', '_blank', POPUP) : null);
+    }
     const f = this.#begin();
     if (!f) return; // the authored link goes on
     if (this.popup && !modified(e)) {
@@ -164,9 +184,34 @@ class Install {
     this.#redirect(f, false, modified(e));
   }
 
-  /** A click held while loading: `popup` is the about:blank window opened in the gesture, or null. */
-  start(popup) {
-    const f = this.#begin();
+  /** POSTs to the hook's state endpoint; resolves to the issued state. */
+  async #issue() {
+    let r, j;
+    try {
+      r = await fetch(this.stateUrl, { method: 'POST', headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      j = await r.json();
+    } catch {}
+    if (!r || !r.ok || !j || typeof j.state !== 'string')
+      throw new WidgetError('widget.state_unavailable', `The install cannot start: the server (${this.stateUrl}) did not issue a state${r ? ` (HTTP ${r.status})` : ''}. Try again in a moment.`);
+    return j.state;
+  }
+
+  /** A click held while loading or while the hook issues a state: `popup` is the about:blank window opened in the gesture, or null. */
+  async start(popup) {
+    let issued;
+    if (this.stateUrl) {
+      try {
+        this.el.busy(true);
+        issued = await this.#issue();
+      } catch (e) {
+        if (popup) popup.close();
+        const x = failure(e);
+        this.el.busy(false);
+        status(this.el, x.message);
+        return fire(this.el, 'hsinstall:error', { mode: this.popup ? 'popup' : 'redirect', phase: 'install', ...x });
+      }
+    }
+    const f = this.#begin(issued);
     if (!f) {
       if (popup) popup.close();
       return location.assign(this.a.href);

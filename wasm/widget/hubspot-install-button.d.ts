@@ -13,7 +13,8 @@ export interface InstallButtonController {
  * redirect-uri, scopes, optional-scopes, conditional-scopes (space- or comma-separated),
  * host ("global" | "eu1"), account, mode ("redirect" | "popup"), hook (server hook URL),
  * config (URL of an app config file: scopes and redirect URLs come from it), preview
- * (show the scope preview). Events: hsinstall:start, hsinstall:success, hsinstall:error,
+ * (show the scope preview), state-url (the server hook's POST /state endpoint, docs/hook.md:
+ * the hook issues and signs each state instead of the widget making it). Events: hsinstall:start, hsinstall:success, hsinstall:error,
  * hsinstall:cancel (bubbling, composed).
  */
 export class HubSpotInstallButton extends HTMLElement {
