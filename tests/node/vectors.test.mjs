@@ -9,8 +9,10 @@ import { fileURLToPath } from 'node:url';
 
 import * as hs from '../../wasm/index.js';
 
-const vectorsDir = fileURLToPath(new URL('../vectors/', import.meta.url));
-const files = readdirSync(vectorsDir).filter((f) => f.endsWith('.json')).sort();
+// The shared vectors and the adversarial corpus (same format), each judged alike.
+const dirs = ['vectors', 'adversarial'].map((d) => fileURLToPath(new URL(`../${d}/`, import.meta.url)));
+const files = dirs.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => dir + f));
+const counts = { vectors: 0, adversarial: 0 };
 
 const hex = (h) => Uint8Array.from((h || '').match(/../g) || [], (b) => parseInt(b, 16));
 const config = (c) => (c.text !== undefined ? c.text : c.json);
@@ -167,17 +169,17 @@ function mismatch(want, got, path = '') {
   return want === got ? null : path || '/';
 }
 
-let total = 0;
 
 before(async () => {
   await hs.load();
 });
 
 for (const file of files) {
-  const { cases } = JSON.parse(readFileSync(vectorsDir + file, 'utf8'));
-  describe(file, () => {
+  const { cases } = JSON.parse(readFileSync(file, 'utf8'));
+  const kind = file.includes('/adversarial/') ? 'adversarial' : 'vectors';
+  describe(`${kind}/${file.split('/').pop()}`, () => {
     for (const c of cases) {
-      total++;
+      counts[kind]++;
       it(c.name, () => {
         const out = run(c.op, c.input);
         const got = JSON.stringify(out);
@@ -195,5 +197,6 @@ for (const file of files) {
 }
 
 describe('vector count', () => {
-  it('runs at least 600 shared vectors', () => assert.ok(total >= 600, `only ${total} vectors`));
+  it('runs at least 600 shared vectors', () => assert.ok(counts.vectors >= 600, `only ${counts.vectors} vectors`));
+  it('runs at least 300 adversarial cases', () => assert.ok(counts.adversarial >= 300, `only ${counts.adversarial} cases`));
 });
