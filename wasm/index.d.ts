@@ -189,6 +189,11 @@ export interface CallbackOptions {
   expectedState?: string;
   /** Longest accepted parameter value, in bytes (default 2048). */
   maxValueBytes?: number;
+  /**
+   * Exact origins ("http://127.0.0.1:8025") also honoured as a marketplace `returnUrl`, for a
+   * local HubSpot sandbox. HubSpot's own hosts always are; nothing else ever is.
+   */
+  extraReturnOrigins?: Iterable<string> | string;
 }
 /**
  * Parses HubSpot's redirect back (a full URL, or the query), checks `state`; throws

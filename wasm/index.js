@@ -257,7 +257,7 @@ export function parseInstallUrl(url) {
 /** Parses HubSpot's redirect back (URL or query) and checks `expectedState`; throws on any error. */
 export function parseCallback(url, options) {
   const o = options || {};
-  return withDiagnostics(need('parseCallback').callback_parse(str(url), str(o.expectedState), optionalNum(o.maxValueBytes)));
+  return withDiagnostics(need('parseCallback').callback_parse(str(url), str(o.expectedState), optionalNum(o.maxValueBytes), list(o.extraReturnOrigins)));
 }
 
 // ---- state -----------------------------------------------------------------

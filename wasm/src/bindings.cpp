@@ -125,10 +125,11 @@ std::string install_url_inspect(const std::string& url, bool has_config, const s
 std::string install_url_parse(const std::string& url) { return out(parse_install_url(url)); }
 
 // callback
-std::string callback_parse(const std::string& url, const std::string& expected_state, const val& max_value_bytes) {
+std::string callback_parse(const std::string& url, const std::string& expected_state, const val& max_value_bytes, const val& extra_return_origins) {
   CallbackOptions o;
   o.expected_state = expected_state;
   if (!max_value_bytes.isUndefined() && !max_value_bytes.isNull()) o.max_value_bytes = max_value_bytes.as<unsigned>();
+  o.extra_return_origins = list(extra_return_origins);
   return out(parse_callback(url, o));
 }
 
