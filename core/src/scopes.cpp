@@ -160,7 +160,7 @@ void detail::check_scope(std::string_view name, const ScopeWhere& w, SensitiveRe
     out.push_back({"scope.empty", Severity::error, w.str(), "A scope name is empty.", "Remove the empty entry."});
     return;
   }
-  if (name.find_first_of(" \t\r\n,") != std::string_view::npos) {
+  if (find_char_if(name, [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ','; }) != std::string_view::npos) {
     auto parts = split_spaces(name);
     out.push_back({"scope.malformed", Severity::error, w.str(),
                    "The scope entry " + show(name) + " holds several names or a separator.",

@@ -15,6 +15,15 @@ inline bool is_hex(char c) noexcept { return is_digit(c) || (c >= 'a' && c <= 'f
 inline bool is_unreserved(char c) noexcept { return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
 inline char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 std::string ascii_lower(std::string_view s);
+
+// The first index whose character satisfies `pred`, or npos: string_view::find_first_of
+// calls memchr on its set once per character, which dominated the hot paths.
+template <class Pred>
+std::size_t find_char_if(std::string_view s, Pred pred) noexcept {
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (pred(s[i])) return i;
+  return std::string_view::npos;
+}
 bool iequals(std::string_view a, std::string_view b) noexcept;
 bool starts_with(std::string_view s, std::string_view prefix) noexcept;
 bool ends_with(std::string_view s, std::string_view suffix) noexcept;

@@ -48,7 +48,7 @@ bool split_url(std::string_view url, UrlParts& out, Diagnostics& ds, std::string
   }
   // scheme
   std::size_t colon = url.find(':');
-  std::size_t first_delim = url.find_first_of("/?#");
+  std::size_t first_delim = find_char_if(url, [](char c) { return c == '/' || c == '?' || c == '#'; });
   if (colon == std::string_view::npos || colon == 0 || (first_delim != std::string_view::npos && first_delim < colon)) {
     ds.push_back({"url.not_absolute", Severity::error, w, "The URL " + show(url) + " is not absolute (no scheme).",
                   "Write the whole URL, starting with https://."});
@@ -130,7 +130,7 @@ namespace {
 
 // Decodes into the arena when needed; a piece without '%' or '+' is its own decoding.
 bool decode_view(std::string_view raw, std::string& arena, std::string_view& out, std::size_t* bad) {
-  if (raw.find_first_of("%+") == std::string_view::npos) {
+  if (find_char_if(raw, [](char c) { return c == '%' || c == '+'; }) == std::string_view::npos) {
     out = raw;
     return true;
   }
