@@ -143,12 +143,24 @@ bool decode_view(std::string_view raw, std::string& arena, std::string_view& out
 
 enum class TextIssue { none, invalid_utf8, control };
 
+// Byte classes: 0 printable ASCII, 1 control, 2 not ASCII.
+struct ByteClassTable {
+  unsigned char cls[256] = {};
+  constexpr ByteClassTable() {
+    for (int c = 0; c < 0x20; ++c) cls[c] = 1;
+    cls[0x7F] = 1;
+    for (int c = 0x80; c < 256; ++c) cls[c] = 2;
+  }
+};
+constexpr ByteClassTable kByteClass;
+
 // One pass: control characters and UTF-8 validity, ASCII fast.
 TextIssue text_issue(std::string_view s) noexcept {
   for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7F) return TextIssue::control;
-    if (c >= 0x80) {
+    const unsigned char cls = kByteClass.cls[static_cast<unsigned char>(s[i])];
+    if (cls == 0) continue;
+    if (cls == 1) return TextIssue::control;
+    {
       if (!valid_utf8(s.substr(i))) return TextIssue::invalid_utf8;
       return find_control(s.substr(i)) == std::string_view::npos ? TextIssue::none : TextIssue::control;
     }
@@ -162,7 +174,7 @@ void parse_query(std::string_view query, Diagnostics& ds, ParsedQuery& out) {
   out.arena.clear();
   out.arena.reserve(query.size());
   out.params.clear();
-  out.params.reserve(static_cast<std::size_t>(std::count(query.begin(), query.end(), '&')) + 1);
+  out.params.reserve(8);  // HubSpot's URLs and callbacks carry a handful of parameters
   std::size_t start = 0;
   while (start <= query.size()) {
     std::size_t amp = query.find('&', start);
