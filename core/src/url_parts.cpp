@@ -160,10 +160,9 @@ TextIssue text_issue(std::string_view s) noexcept {
     const unsigned char cls = kByteClass.cls[static_cast<unsigned char>(s[i])];
     if (cls == 0) continue;
     if (cls == 1) return TextIssue::control;
-    {
-      if (!valid_utf8(s.substr(i))) return TextIssue::invalid_utf8;
-      return find_control(s.substr(i)) == std::string_view::npos ? TextIssue::none : TextIssue::control;
-    }
+    // Past the first non-ASCII byte, the careful way.
+    if (!valid_utf8(s.substr(i))) return TextIssue::invalid_utf8;
+    return find_control(s.substr(i)) == std::string_view::npos ? TextIssue::none : TextIssue::control;
   }
   return TextIssue::none;
 }
