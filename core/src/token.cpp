@@ -206,6 +206,15 @@ Result<HttpRequest> form_request(const std::string& api_base, const std::string&
 
 std::string token_path(TokenApi api, const char* tail = "") { return std::string("/oauth/") + version_segment(api) + "/token" + tail; }
 
+// A 2xx answer that is not what the endpoint promises: token.malformed_response, first in `ds`.
+TokenError malformed_response(int http, const std::string& where, const std::string& message, const char* hint, Diagnostics& ds) {
+  TokenError e;
+  e.code = "token.malformed_response";
+  e.http_status = http;
+  ds.insert(ds.begin(), Diagnostic{e.code, Severity::error, where, message + " [not retryable].", hint});
+  return e;
+}
+
 }  // namespace
 
 Result<HttpRequest> build_code_request(const CodeGrant& g) {
@@ -254,12 +263,8 @@ TokenResponse parse_token_response(int http, std::string_view body) {
     return out;
   }
   auto malformed = [&](const std::string& why) {
-    TokenError e;
-    e.code = "token.malformed_response";
-    e.http_status = http;
-    ds.insert(ds.begin(), Diagnostic{e.code, Severity::error, "body", "The token endpoint answered HTTP " + std::to_string(http) + " with " + why + " [not retryable].",
-                                     "Check that the request went to HubSpot's token endpoint; the code may be spent, so start the install again."});
-    out.error = std::move(e);
+    out.error = malformed_response(http, "body", "The token endpoint answered HTTP " + std::to_string(http) + " with " + why,
+                                   "Check that the request went to HubSpot's token endpoint; the code may be spent, so start the install again.", ds);
     return out;
   };
   if (doc.is_discarded()) return malformed(body.size() > kMaxBody ? "a body over 1 MiB" : "a body that is not JSON");
@@ -296,23 +301,15 @@ IntrospectionResponse parse_introspection_response(int http, std::string_view bo
     return out;
   }
   if (!doc.is_object()) {
-    TokenError e;
-    e.code = "token.malformed_response";
-    e.http_status = http;
-    ds.push_back({e.code, Severity::error, "body", "The introspection endpoint answered HTTP " + std::to_string(http) + " without a JSON object [not retryable].",
-                  "Check that the request went to HubSpot's introspection endpoint."});
-    out.error = std::move(e);
+    out.error = malformed_response(http, "body", "The introspection endpoint answered HTTP " + std::to_string(http) + " without a JSON object",
+                                   "Check that the request went to HubSpot's introspection endpoint.", ds);
     return out;
   }
   Introspection v;
   auto active = doc.find("active");
   if (active != doc.end()) {
     if (!active->is_boolean()) {
-      TokenError e;
-      e.code = "token.malformed_response";
-      e.http_status = http;
-      ds.push_back({e.code, Severity::error, "body/active", "The field active is not a boolean [not retryable].", "Report this response."});
-      out.error = std::move(e);
+      out.error = malformed_response(http, "body/active", "The field active is not a boolean", "Report this response.", ds);
       return out;
     }
     v.active = active->get<bool>();
