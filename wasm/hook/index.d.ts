@@ -1,0 +1,208 @@
+// Types of hsinstall/hook (wasm/hook/index.js): the token-exchange hook for Node,
+// following docs/hook.md. Answers to the page use the contract's snake_case keys;
+// options and store records are camelCase.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Diagnostic, ScopeComparison } from '../index.js';
+
+/** A missing or invalid setting, raised at start; `setting` names the variable (or option). */
+export class HookConfigError extends Error {
+  name: 'HookConfigError';
+  setting: string;
+}
+
+/** A failed getAccessToken() or checkScopes(): `code` is the core's diagnostic code or the hook's own. */
+export class HookError extends Error {
+  name: 'HookError';
+  /** hook.not_installed, hook.refresh_busy, hook.network_error, token.bad_refresh_token, token.rate_limited, ... */
+  code: string;
+  retryable: boolean;
+  diagnostics?: Diagnostic[];
+}
+
+/** The environment variable of each setting (`<NAME>_FILE` reads the value from a file). */
+export const ENV: Readonly<{
+  clientId: 'HSINSTALL_CLIENT_ID';
+  clientSecret: 'HSINSTALL_CLIENT_SECRET';
+  stateKey: 'HSINSTALL_STATE_KEY';
+  appConfig: 'HSINSTALL_APP_CONFIG';
+  redirectUri: 'HSINSTALL_REDIRECT_URI';
+  apiBase: 'HSINSTALL_API_BASE';
+  returnOrigins: 'HSINSTALL_RETURN_ORIGINS';
+  store: 'HSINSTALL_STORE';
+}>;
+/** sqlite:///./hsinstall.db */
+export const DEFAULT_STORE: string;
+/** The tables of docs/hook.md, as SQL. */
+export const SCHEMA: string;
+
+// ---- answers ----
+
+export interface Installed {
+  ok: true;
+  portal_id: number;
+  granted_scopes: string[];
+  missing_optional_scopes: string[];
+}
+export interface Failed {
+  ok: false;
+  /** The core's diagnostic code (state.expired, token.bad_auth_code, redirect.unregistered, ...) or hook.* / grant.*. */
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+/** What an exchange answers: the HTTP status and the JSON body for the page (never a token). */
+export interface Outcome {
+  status: number;
+  body: Installed | Failed;
+}
+
+export interface ExchangeInput {
+  code: string;
+  /** The state POST /state issued; absent only for a marketplace finalize. */
+  state?: string | null;
+  /** Exactly one of the app's redirect URLs; default: the hook's (HSINSTALL_REDIRECT_URI, or the config's first). */
+  redirect_uri?: string;
+  redirectUri?: string;
+}
+
+// ---- the store ----
+
+export interface InstallRecord {
+  portalId: number;
+  userId: number | null;
+  hubDomain: string | null;
+  scopes: string[];
+  accessToken: string;
+  refreshToken: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  updatedAt: number;
+}
+export interface TokenRecord {
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: number;
+  updatedAt: number;
+}
+export interface Attempt {
+  /** Unix seconds. */
+  at: number;
+  /** installed, failed, replayed or redirected. */
+  outcome: string;
+  /** installed, or the failure's code. */
+  reason: string;
+  portalId: number | null;
+  detail: string;
+}
+type Maybe<T> = T | Promise<T>;
+/**
+ * Where the hook keeps states, codes, installs and attempts ("through a callback the site
+ * supplies"). Each call must be atomic in the database, which, not process memory,
+ * enforces single-use state, one exchange per code and one refresh per portal at a time.
+ * sqliteStore() is the reference implementation (wasm/hook/store.js documents each method).
+ */
+export interface Store {
+  saveState(nonce: string, expiresAt: number): Maybe<void>;
+  /** One transaction: the code known -> replayed (outcome null while pending); else the nonce consumed or state_replayed; then the code recorded as pending. */
+  beginExchange(nonce: string | null, codeHash: string, now: number): Maybe<{ verdict: 'new' | 'replayed' | 'state_replayed'; outcome: string | null }>;
+  /** The stored outcome (JSON of {status, body}); null while pending or unknown. */
+  getCodeOutcome(codeHash: string): Maybe<string | null>;
+  /** One transaction: the code's outcome (codeHash may be null), the install (may be null), the attempt. */
+  finishExchange(codeHash: string | null, outcome: string, attempt: Attempt, install: InstallRecord | null): Maybe<void>;
+  appendAttempt(attempt: Attempt): Maybe<void>;
+  getInstall(portalId: number): Maybe<InstallRecord | null>;
+  listInstalls(): Maybe<InstallRecord[]>;
+  /** At or after `since`, oldest first. */
+  listAttempts(since: number): Maybe<Attempt[]>;
+  /** Takes the portal's refresh lease (free, or expired before `now`) until `until`. */
+  acquireRefresh(portalId: number, holder: string, until: number, now: number): Maybe<boolean>;
+  releaseRefresh(portalId: number, holder: string): Maybe<void>;
+  /** Stores refreshed tokens if the row still holds `oldRefreshToken`. */
+  updateTokens(portalId: number, oldRefreshToken: string, tokens: TokenRecord): Maybe<boolean>;
+  /** Drops states and finished codes a day past their time. */
+  purge?(now: number): Maybe<void>;
+  close?(): Maybe<void>;
+}
+/** The SQLite store (better-sqlite3, an optional peer dependency: npm install better-sqlite3@12). */
+export function sqliteStore(path: string, options?: { Database?: unknown; timeoutMs?: number; synchronous?: 'FULL' | 'NORMAL' | 'OFF' }): Promise<Store & { db: unknown; close(): void }>;
+
+// ---- the hook ----
+
+export interface HookOptions {
+  clientId?: string;
+  clientSecret?: string;
+  /** At least 32 bytes: hex or base64url text, or the bytes. */
+  stateKey?: string | Uint8Array;
+  /** The app config's text, parsed object or bytes (or appConfigFile: its path). */
+  appConfig?: string | Record<string, unknown> | Uint8Array;
+  appConfigFile?: string;
+  appConfigFileName?: string;
+  redirectUri?: string;
+  apiBase?: string;
+  returnOrigins?: string | Iterable<string>;
+  /** A store, or a sqlite:/// URL. */
+  store?: Store | string;
+  /** Where unset settings come from (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Each JSON log line (default: stderr); false: none. */
+  log?: ((line: string) => void) | false;
+  /** Per HTTP request to HubSpot (default 10000). */
+  timeoutMs?: number;
+  /** Retries of a retryable failure (default 3). */
+  retries?: number;
+  /** First backoff (default 500 ms; doubled each time, Retry-After honoured up to 10 s). */
+  backoffMs?: number;
+  /** Seconds a state stays valid (default 600). */
+  stateTtl?: number;
+  /** How long a replayed code waits for its first exchange (default 30000 ms). */
+  replayWaitMs?: number;
+  /** Serve GET /attempts.csv (default true). */
+  exposeAttempts?: boolean;
+  /** For node:http: the path the hook is mounted at ("/hook"); Express strips it itself. */
+  basePath?: string;
+  /** Unix seconds (tests). */
+  now?: () => number;
+  fetch?: typeof fetch;
+  /** The better-sqlite3 constructor, when it is not resolvable from this package. */
+  Database?: unknown;
+  /** Where the core's .wasm comes from (see load()). */
+  wasm?: unknown;
+}
+
+export type Handler = (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next?: (err?: unknown) => void) => void;
+
+export interface Hook {
+  /** POST /state, POST /exchange, GET /callback, GET /attempts.csv; other paths go to `next` (or 404). */
+  handler: Handler;
+  /** Never rejects for a bad request; the body is what the page may see. */
+  exchange(input: ExchangeInput, options?: { marketplace?: boolean }): Promise<Outcome>;
+  /** HubSpot's redirect (a full URL, a path with its query, or the query): a marketplace step=authorize gives {status: 302, location}. */
+  callback(url: string): Promise<Outcome | { status: 302; location: string }>;
+  /** A fresh signed state `<nonce>.<exp>.<mac>`, its nonce recorded. */
+  issueState(): Promise<string>;
+  /** An install URL built by the core from the app's config, with a fresh state. */
+  installUrl(options?: { withScopes?: Iterable<string>; accountId?: string | number; host?: string }): Promise<{ url: string; state: string }>;
+  /** The stored access token, refreshed once 75% of its lifetime has passed. */
+  getAccessToken(portalId: number | string): Promise<string>;
+  /** Introspects the portal's token and compares its scopes with the app's configuration. */
+  checkScopes(portalId: number | string): Promise<ScopeComparison>;
+  /** The stored installs without their tokens, newest first. */
+  listInstalls(): Promise<Array<{ portal_id: number; user_id: number | null; hub_domain: string | null; scopes: string[]; expires_at: number; updated_at: number }>>;
+  attempts(days?: number): Promise<Attempt[]>;
+  /** The last `days` (30) days of attempts: at,outcome,reason,portal_id,detail. */
+  attemptsCsv(days?: number): Promise<string>;
+  readonly settings: Readonly<{ clientId: string; redirectUri: string; apiBase: string | undefined; returnOrigins: string[]; redirectUrls: string[]; scopes: { required: string[]; conditional: string[]; optional: string[] } }>;
+  readonly store: Store;
+  close(): Promise<void>;
+}
+
+/** Resolves and checks the settings (options, else HSINSTALL_*), loads the core, opens the store. Rejects with HookConfigError. */
+export function createHook(options?: HookOptions): Promise<Hook>;
+
+// The same calls on one hook made from the environment on first use (serverless functions).
+export function exchange(input: ExchangeInput, options?: { marketplace?: boolean }): Promise<Outcome>;
+export function callback(url: string): Promise<Outcome | { status: 302; location: string }>;
+export function issueState(): Promise<string>;
+export function getAccessToken(portalId: number | string): Promise<string>;
+export function attemptsCsv(days?: number): Promise<string>;
+export const handler: Handler;
