@@ -513,26 +513,26 @@ export async function createHook(options = {}) {
     if (given !== undefined && given !== null && !(typeof given === 'object' && !Buffer.isBuffer(given) && Object.keys(given).length === 0 && req.readable)) {
       // Read already by a body parser (express.json(), or a raw one).
       if (typeof given === 'string' || Buffer.isBuffer(given)) return parseBody(Buffer.from(given));
-      return given;
+      return { data: given };
     }
     const type = String(req.headers['content-type'] || '').split(';')[0].trim().toLowerCase();
-    if (type !== 'application/json') return [415, 'The request must be JSON (Content-Type: application/json).'];
+    if (type !== 'application/json') return { problem: [415, 'The request must be JSON (Content-Type: application/json).'] };
     const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > MAX_BODY) return [413, `The request body is missing or over ${MAX_BODY} bytes.`];
+    if (declared !== undefined && Number(declared) > MAX_BODY) return { problem: [413, `The request body is missing or over ${MAX_BODY} bytes.`] };
     const chunks = [];
     let total = 0;
     for await (const chunk of req) {
       total += chunk.length;
-      if (total > MAX_BODY) return [413, `The request body is missing or over ${MAX_BODY} bytes.`];
+      if (total > MAX_BODY) return { problem: [413, `The request body is missing or over ${MAX_BODY} bytes.`] };
       chunks.push(chunk);
     }
     return parseBody(Buffer.concat(chunks));
   }
   function parseBody(raw) {
     try {
-      return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+      return { data: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw)) };
     } catch {
-      return [400, 'The request body is not JSON.'];
+      return { problem: [400, 'The request body is not JSON.'] };
     }
   }
 
@@ -554,9 +554,9 @@ export async function createHook(options = {}) {
 
     if (path === '/state') return sendJson(res, 200, { state: await issueState() });
     if (path === '/exchange') {
-      const data = await readExchange(req);
-      let problem = Array.isArray(data) ? data : null;
-      if (!problem && (!data || typeof data !== 'object' || typeof data.code !== 'string'))
+      const { data, problem: unread } = await readExchange(req);
+      let problem = unread || null;
+      if (!problem && (!data || typeof data !== 'object' || Array.isArray(data) || typeof data.code !== 'string'))
         problem = [400, 'The request must be a JSON object with code, state and redirect_uri.'];
       if (problem) {
         await store.appendAttempt({ at: now(), outcome: 'failed', reason: 'hook.bad_request', portalId: null, detail: problem[1] });
@@ -568,20 +568,21 @@ export async function createHook(options = {}) {
     }
     if (path === '/callback') {
       const o = await callback(q < 0 ? '' : url.slice(q + 1));
-      if (o.status === 302) return send(res, 302, { location: o.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }, '');
+      if (o.status === 302) return reply(res, 302, { location: o.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }, '');
       if (o.body.ok)
         return sendPage(res, 200, 'Installed', `Installed in HubSpot account ${o.body.portal_id}. Granted: ${o.body.granted_scopes.join(', ')}.`, 'You can close this window.');
       return sendPage(res, o.status, 'The install did not complete', o.body.message, o.hint !== undefined ? o.hint : `Code: ${o.body.code}`);
     }
     const csv = await attemptsCsv();
-    return send(res, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="hsinstall-attempts.csv"', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }, csv);
+    return reply(res, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="hsinstall-attempts.csv"', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }, csv);
   }
 
   /** The request handler for node:http and Express-style servers: (req, res, next?). */
   function handler(req, res, next) {
-    route(req, res, typeof next === 'function' ? next : null).catch(() => {
+    route(req, res, typeof next === 'function' ? next : null).catch((e) => {
       // Never a stack trace (or a secret in one) to the page or the log.
       log('error', 'failed', 'hook.internal_error');
+      if (process.env.HSINSTALL_HOOK_DEBUG) console.error(e);
       if (!res.headersSent) sendJson(res, 500, { ok: false, code: 'hook.internal_error', retryable: true, message: 'The install could not be completed; try again.' });
       else res.destroy();
     });
@@ -618,12 +619,12 @@ async function openStore(store, name, options) {
 }
 
 const notFound = { ok: false, code: 'hook.not_found', message: 'No such endpoint.', retryable: false };
-function send(res, status, headers, body) {
+function reply(res, status, headers, body) {
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 function sendJson(res, status, body, extra) {
-  send(res, status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra }, JSON.stringify(body));
+  reply(res, status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra }, JSON.stringify(body));
 }
 const escapeHtml = (t) => String(t).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;' })[c]);
 /** The small page GET /callback answers with (the Python hook's, word for word). */
@@ -634,7 +635,7 @@ function sendPage(res, status, title, message, hint = '') {
     '<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#33475b}' +
     `.ok{color:#00785a}.error{color:#a8231c}</style></head><body><h1 class="${status === 200 ? 'ok' : 'error'}">${escapeHtml(title)}</h1>` +
     `<p id="hsinstall-outcome">${escapeHtml(message)}</p><p>${escapeHtml(hint)}</p></body></html>`;
-  send(res, status, {
+  reply(res, status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
