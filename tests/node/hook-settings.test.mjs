@@ -7,6 +7,8 @@ import { mkdtempSync, writeFileSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 
 import * as hook from '../../wasm/hook/index.js';
 import { createHook, HookConfigError, ENV } from '../../wasm/hook/index.js';
@@ -290,6 +292,40 @@ describe('hsinstall/hook: a store the site supplies, and the functions made from
     }
     // The default hook logs JSON lines to stderr: scanned too.
     for (const line of errors.join('').split('\n').filter(Boolean)) rec.log(line);
+  });
+
+  it('hook/serve.js runs the hook on its own: the listening line, the endpoints under --prefix, status 2 naming a bad setting', async () => {
+    const serve = new URL('../../wasm/hook/serve.js', import.meta.url).pathname;
+    const bad = spawnSync(process.execPath, [serve, '--port', '0'], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^hsinstall hook: HSINSTALL_CLIENT_ID: is not set/);
+    const env = {
+      PATH: process.env.PATH,
+      HSINSTALL_CLIENT_ID: CLIENT_ID,
+      HSINSTALL_CLIENT_SECRET: CLIENT_SECRET,
+      HSINSTALL_STATE_KEY: KEY.toString('hex'),
+      HSINSTALL_APP_CONFIG: configPath,
+      HSINSTALL_API_BASE: sandbox.origin,
+      HSINSTALL_STORE: `sqlite:///${join(dir, 'serve.db')}`,
+    };
+    const child = spawn(process.execPath, [serve, '--port', '0', '--prefix', '/hook'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stderr = [];
+    child.stderr.on('data', (c) => stderr.push(String(c)));
+    try {
+      const line = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+      const url = /^hsinstall hook listening on (http:\/\/127\.0\.0\.1:\d+\/hook)$/.exec(line)[1];
+      const state = (await (await fetch(`${url}/state`, { method: 'POST' })).json()).state;
+      const code = await codeFor(state);
+      const r = await fetch(`${url}/exchange`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, state, redirect_uri: REDIRECT }) });
+      assert.equal(r.status, 200);
+      rec.add(await r.text());
+      assert.equal((await fetch(url.replace('/hook', '/other'))).status, 404);
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    }
+    for (const l of stderr.join('').split('\n').filter(Boolean)) rec.log(l);
   });
 
   it('no secret, token or code in any log line or answer', () => {
