@@ -683,7 +683,10 @@ class Hook:
               portal_id: Optional[int] = None, *secret: str) -> _Call:
         """Sends a core-built request, parses the answer with the core, and retries retryable
         failures (the core's ``retryable``, or a network error) up to ``self.retries`` times."""
-        req = build()
+        try:
+            req = build()
+        except HsInstallError as e:  # the core refused to build it (a field it will not send)
+            return _Call(code=e.code or "hook.bad_request", message=self._redact(str(e), *secret))
         out = _Call()
         for n in range(self.retries + 1):
             out.tries = n + 1
@@ -776,6 +779,19 @@ class Hook:
                         "Start the install again.")
         if verdict == "replayed":
             return self._replayed(code_hash, first, now, event)
+        try:
+            return self._exchange_code(code, redirect, code_hash, now, event, fail)
+        except BaseException:
+            # Whatever broke, the code gets a final outcome: never a pending row, never half an install.
+            try:
+                fail(500, "hook.internal_error", "The install could not be completed.", code_hash=code_hash)
+            except Exception:
+                pass
+            raise
+
+    def _exchange_code(self, code: str, redirect: str, code_hash: str, now: int, event: str,
+                       fail: Callable[..., Outcome]) -> Outcome:
+        """Steps 4 to 6 of an exchange, once the code is reserved and the state consumed."""
         # 4. The token request (the core builds it; the secret is only in its body), with retries.
         call = self._call(lambda: _token.code_request(client_id=self.settings.client_id, client_secret=self.settings.client_secret,
                                                       redirect_uri=redirect, code=code, api_base=self.settings.api_base),

@@ -604,6 +604,26 @@ def test_faults_end_with_a_recorded_reason_retries_within_limits_nothing_half_st
         time.sleep(fault["delay_ms"] / 1000)  # let the abandoned slow request finish before the next test
 
 
+def test_an_unexpected_error_mid_exchange_leaves_a_final_outcome_not_a_pending_code(hx, db):
+    hook = hx.hook(db, replay_wait=5)
+    state = hx.state()
+    code = hx.code_for(state)
+
+    def broken(req):
+        raise RuntimeError("bug")
+
+    hook._send = broken  # type: ignore[assignment]
+    status, _, text = hx.call("POST", "/exchange", json.dumps({"code": code, "state": state, "redirect_uri": hx.redirect}),
+                              {"Content-Type": "application/json"})
+    assert (status, json.loads(text)["code"]) == (500, "hook.internal_error")
+    assert rows(db, "SELECT outcome != 'pending' FROM hsinstall_codes") == [(1,)]
+    assert rows(db, "SELECT outcome, reason FROM hsinstall_attempts") == [("failed", "hook.internal_error")]
+    assert rows(db, "SELECT COUNT(*) FROM hsinstall_installs") == [(0,)]
+    t0 = time.monotonic()
+    assert hx.exchange(code, state)[1]["code"] == "hook.internal_error"  # the recorded outcome, at once
+    assert time.monotonic() - t0 < 2
+
+
 def test_retry_after_is_honoured_up_to_ten_seconds(hx, db):
     hook = hx.hook(db)
     waits: List[float] = []
