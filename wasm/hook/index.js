@@ -225,7 +225,7 @@ export async function createHook(options = {}) {
     const event = marketplace ? 'finalize' : 'exchange';
     const o = input && typeof input === 'object' && !Array.isArray(input) ? input : {};
     const { code, state } = o;
-    const redirect = o.redirect_uri ?? o.redirectUri ?? s.redirectUri;
+    const redirect = (o.redirect_uri ?? o.redirectUri) || s.redirectUri; // absent or empty: the hook's own
 
     async function fail(status, reason, message, { retryable = false, portalId = null, detail = '', codeHash = null } = {}) {
       message = redact(message, code, state);
