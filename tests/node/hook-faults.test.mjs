@@ -144,6 +144,42 @@ describe('hsinstall/hook: token-endpoint faults (against the sandbox)', () => {
     assert.equal((await t.sandbox.stats()).token_requests, before);
   });
 
+  it('an unexpected error mid-exchange leaves a final outcome (hook.internal_error), not a pending code or half an install', async () => {
+    const real = t.hook.store;
+    let broken = 1;
+    // The same database, through a store that fails once where the install is written.
+    const store = Object.create(real);
+    store.finishExchange = (...args) => {
+      if (broken-- > 0) throw new Error('disk on fire');
+      return real.finishExchange(...args);
+    };
+    const hook = await t.makeHook({ store });
+    const state = await hook.issueState();
+    const { code } = await t.authorize({ state });
+    const n = installs();
+    const r = t.rec.add(await hook.exchange({ code, state }));
+    assert.deepEqual([r.status, r.body.code, r.body.retryable], [500, 'hook.internal_error', true]);
+    assert.ok(!JSON.stringify(r.body).includes('disk on fire'));
+    assert.equal(installs(), n);
+    assert.equal(db().prepare("SELECT count(*) FROM hsinstall_codes WHERE outcome = 'pending'").pluck().get(), 0);
+    assert.deepEqual([lastAttempt().outcome, lastAttempt().reason], ['failed', 'hook.internal_error']);
+    const started = performance.now();
+    const again = t.rec.add(await hook.exchange({ code, state }));
+    assert.deepEqual([again.status, again.body.code], [500, 'hook.internal_error']);
+    assert.ok(performance.now() - started < 1000);
+    assert.ok(t.rec.lines.some((l) => /"event":"error","outcome":"failed","reason":"hook.internal_error"/.test(l)));
+    // (not hook.close(): the database is this file's hook's.)
+  });
+
+  it('a request the core refuses to build is a recorded failure, never sent (a stored install without a refresh token)', async () => {
+    const t0 = Math.floor(Date.now() / 1000) - 3600;
+    db().prepare("INSERT INTO hsinstall_installs VALUES (99999, NULL, NULL, 'oauth', 'sbx-at-none', '', ?, ?)").run(t0 + 1800, t0);
+    const before = (await t.sandbox.stats()).token_requests;
+    await assert.rejects(t.hook.getAccessToken(99999), (e) => e.code === 'token.missing_field' && e.retryable === false);
+    assert.equal((await t.sandbox.stats()).token_requests, before);
+    db().prepare('DELETE FROM hsinstall_installs WHERE portal_id = 99999').run();
+  });
+
   it('nothing half-stored: every install whole, no code left pending, one attempt per exchange', async () => {
     const rows = db().prepare('SELECT * FROM hsinstall_installs').all();
     assert.ok(rows.length >= 1);

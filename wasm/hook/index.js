@@ -138,11 +138,19 @@ export async function createHook(options = {}) {
     return { status: res.status, body: await readBody(res), headers: res.headers };
   }
   /**
-   * Sends a request and parses the answer with the core (`parse`), retrying retryable
-   * failures (the core's `retryable`, or a network error) up to `retries` times.
-   * Resolves to {value, tries} or {code, message, retryable, tries, status}.
+   * Builds a request with the core (`build`), sends it and parses the answer with the core
+   * (`parse`), retrying retryable failures (the core's `retryable`, or a network error) up
+   * to `retries` times. Resolves to {value, tries} or {code, message, retryable, tries, status};
+   * a request the core refuses to build is such a failure, sent never.
    */
-  async function call(request, parse, event, portalId, ...secret) {
+  async function call(build, parse, event, portalId, ...secret) {
+    let request;
+    try {
+      request = build();
+    } catch (e) {
+      if (!(e instanceof HsInstallError)) throw e;
+      return { code: e.code || 'hook.bad_request', retryable: false, tries: 0, status: 0, message: redact(e.message, ...secret) };
+    }
     let out;
     for (let n = 0; n <= retries; n++) {
       let r = null;
@@ -287,7 +295,7 @@ export async function createHook(options = {}) {
 
   async function install({ code, redirect, codeHash, t, event, fail }) {
     // 4. The token request (the core builds it; the secret is only in its body), with retries.
-    const exchanged = await call(hs.buildCodeRequest({ ...client, redirectUri: redirect, code }), hs.parseTokenResponse, event, null, code);
+    const exchanged = await call(() => hs.buildCodeRequest({ ...client, redirectUri: redirect, code }), hs.parseTokenResponse, event, null, code);
     if (exchanged.value === undefined) {
       const status = CODE_ERRORS.has(exchanged.code) ? 400 : exchanged.retryable ? 503 : 502;
       return fail(status, exchanged.code, exchanged.message, { retryable: exchanged.retryable, detail: detailOf(exchanged.message, exchanged.tries), codeHash });
@@ -296,7 +304,7 @@ export async function createHook(options = {}) {
     const secret = [code, tokens.access_token, tokens.refresh_token, tokens.id_token];
     // 5. The granted scopes, from introspection, against the app's configuration (the core compares).
     const intro = await call(
-      hs.buildIntrospectionRequest({ ...client, token: tokens.access_token, tokenTypeHint: 'access_token' }),
+      () => hs.buildIntrospectionRequest({ ...client, token: tokens.access_token, tokenTypeHint: 'access_token' }),
       hs.parseIntrospectionResponse,
       'introspect',
       null,
@@ -460,7 +468,7 @@ export async function createHook(options = {}) {
     const i = await installOrThrow(portalId); // again, under the lease: another process may have refreshed
     if (fresh(i)) return i.accessToken;
     const t = now();
-    const r = await call(hs.buildRefreshRequest({ ...client, refreshToken: i.refreshToken }), hs.parseTokenResponse, 'refresh', portalId, i.refreshToken, i.accessToken);
+    const r = await call(() => hs.buildRefreshRequest({ ...client, refreshToken: i.refreshToken }), hs.parseTokenResponse, 'refresh', portalId, i.refreshToken, i.accessToken);
     if (r.value === undefined) {
       log('refresh', 'failed', r.code, portalId);
       throw new HookError(r.code, r.message, { retryable: r.retryable });
@@ -482,7 +490,7 @@ export async function createHook(options = {}) {
    */
   async function checkScopes(portalId) {
     const access = await getAccessToken(portalId);
-    const r = await call(hs.buildIntrospectionRequest({ ...client, token: access }), hs.parseIntrospectionResponse, 'introspect', Number(portalId), access);
+    const r = await call(() => hs.buildIntrospectionRequest({ ...client, token: access }), hs.parseIntrospectionResponse, 'introspect', Number(portalId), access);
     if (r.value === undefined) throw new HookError(r.code, r.message, { retryable: r.retryable });
     if (!r.value.active) throw new HookError('token.inactive', 'The access token is not active (expired, revoked or unknown).');
     return hs.compareGrantedScopes(r.value.scopes, scopes);
