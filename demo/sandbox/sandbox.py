@@ -319,6 +319,7 @@ def revoke(tok):
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "hubspot-sandbox"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes; no delayed-ACK stall for keep-alive clients
     protocol_version = "HTTP/1.1"
 
     def log_message(self, fmt, *args):  # quiet unless asked: tests read the output
