@@ -7,12 +7,13 @@ import sys
 
 root = sys.argv[1] if len(sys.argv) > 1 else "."
 code_re = re.compile(r'"((?:scope|config|redirect|install_url|url|callback|state|token|grant|cli)\.[a-z_0-9]+)"')
-widget_re = re.compile(r"""['"](widget\.[a-z_0-9]+)['"]""")
+widget_re = re.compile(r"""['"]((?:widget|hook)\.[a-z_0-9]+)['"]""")
 emitted = set()
 for path in glob.glob(os.path.join(root, "core", "src", "*.cpp")) + [os.path.join(root, "cli", "main.cpp")]:
     with open(path, encoding="utf-8") as f:
         emitted |= set(code_re.findall(f.read()))
-for path in glob.glob(os.path.join(root, "wasm", "widget", "*.js")):
+for path in (glob.glob(os.path.join(root, "wasm", "widget", "*.js")) + glob.glob(os.path.join(root, "wasm", "hook", "*.js"))
+             + [os.path.join(root, "python", "hsinstall", "hook.py")]):
     with open(path, encoding="utf-8") as f:
         emitted |= set(widget_re.findall(f.read()))
 
