@@ -86,17 +86,8 @@ Result<Callback> parse_callback(std::string_view input, const CallbackOptions& o
       return result;
     }
     if (auto h = query.find('#'); h != std::string_view::npos) query = query.substr(0, h);
-    // A bare query must still be plain URL text.
-    for (std::size_t i = 0; i < query.size(); ++i) {
-      auto c = static_cast<unsigned char>(query[i]);
-      if (c <= 0x20 || c >= 0x7F || query[i] == '\\') {
-        ds.push_back({"url.invalid_character", Severity::error, "query",
-                      "The callback query contains a raw byte 0x" + std::string(1, "0123456789ABCDEF"[c >> 4]) + std::string(1, "0123456789ABCDEF"[c & 15]) +
-                          " at offset " + std::to_string(i) + ".",
-                      "Pass the query exactly as received; it must be percent-encoded."});
-        return result;
-      }
-    }
+    // A bare query must be URL text by the same rule as a full URL.
+    if (!url_chars_ok(query, ds, "query")) return result;
   }
 
   ParsedQuery parsed;

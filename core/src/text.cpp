@@ -73,13 +73,6 @@ bool percent_decode_append(std::string& out, std::string_view s, bool plus_is_sp
   return true;
 }
 
-std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space, std::size_t* bad_at) {
-  std::string out;
-  out.reserve(s.size());
-  if (!percent_decode_append(out, s, plus_is_space, bad_at)) return std::nullopt;
-  return out;
-}
-
 bool valid_utf8(std::string_view s) noexcept {
   std::size_t i = 0, n = s.size();
   while (i < n) {

@@ -32,10 +32,9 @@ bool ends_with(std::string_view s, std::string_view suffix) noexcept;
 std::string percent_encode(std::string_view s);
 void percent_encode_to(std::string& out, std::string_view s);
 
-// Decodes %XX escapes; with plus_is_space, '+' becomes ' ' (form encoding).
-// Returns nullopt on a malformed escape and sets *bad_at to its byte offset.
-std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space, std::size_t* bad_at);
-// The same, appending to `out` (left as it was on failure).
+// Decodes %XX escapes, appending to `out`; with plus_is_space, '+' becomes ' ' (form
+// encoding). On a malformed escape returns false, sets *bad_at to its byte offset and
+// leaves `out` as it was.
 bool percent_decode_append(std::string& out, std::string_view s, bool plus_is_space, std::size_t* bad_at);
 
 // Validates UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).

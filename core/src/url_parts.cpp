@@ -31,6 +31,18 @@ static std::string describe_byte(char c) {
   return std::string("'") + c + "'";
 }
 
+bool url_chars_ok(std::string_view text, Diagnostics& ds, std::string_view where) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (!allowed_in_url(text[i])) {
+      ds.push_back({"url.invalid_character", Severity::error, std::string(where),
+                    "The URL contains " + describe_byte(text[i]) + " at offset " + std::to_string(i) + ".",
+                    "Percent-encode it (a space is %20); browsers and servers disagree on such URLs."});
+      return false;
+    }
+  }
+  return true;
+}
+
 bool split_url(std::string_view url, UrlParts& out, Diagnostics& ds, std::string_view where) {
   out = UrlParts{};
   const std::string w(where);
@@ -38,14 +50,7 @@ bool split_url(std::string_view url, UrlParts& out, Diagnostics& ds, std::string
     ds.push_back({"url.empty", Severity::error, w, "The URL is empty.", "Give an absolute https:// URL."});
     return false;
   }
-  for (std::size_t i = 0; i < url.size(); ++i) {
-    if (!allowed_in_url(url[i])) {
-      ds.push_back({"url.invalid_character", Severity::error, w,
-                    "The URL contains " + describe_byte(url[i]) + " at offset " + std::to_string(i) + ".",
-                    "Percent-encode it (a space is %20); browsers and servers disagree on such URLs."});
-      return false;
-    }
-  }
+  if (!url_chars_ok(url, ds, where)) return false;
   // scheme
   std::size_t colon = url.find(':');
   std::size_t first_delim = find_char_if(url, [](char c) { return c == '/' || c == '?' || c == '#'; });

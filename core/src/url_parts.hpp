@@ -16,6 +16,9 @@ struct UrlParts {
   bool has_query = false, has_fragment = false;
 };
 
+// Every byte is one RFC 3986 allows (unreserved, reserved, '%'); else url.invalid_character at `where`.
+bool url_chars_ok(std::string_view text, Diagnostics& ds, std::string_view where);
+
 // Splits an absolute URL. Rejects (with diagnostics, where = `where`) empty
 // input, characters outside RFC 3986 (spaces, controls, backslashes, raw
 // non-ASCII), a missing or malformed scheme and a malformed port.
