@@ -322,10 +322,8 @@ Result<AppConfig> parse_app_config(std::string_view text, std::string_view file_
                   "Shorten the uid (it identifies the app in the project; changing it makes a new app)."});
   if (doc.contains("uid") && doc["uid"].is_string() && app.uid.empty())
     ds.push_back({"config.empty_uid", Severity::error, "/uid", "The uid is empty.", "Give the app a uid, such as \"my-app\"."});
-  if (doc.contains("name") || (root != &doc && cfg.contains("name"))) {
-    if (cfg.contains("name") && cfg["name"].is_string() && app.name.empty())
-      ds.push_back({"config.empty_name", Severity::error, child(cfg_ptr, "name"), "The app's name is empty.", "Give the app the name people see on the install screen."});
-  }
+  if (app.name.empty() && cfg.contains("name") && cfg["name"].is_string())
+    ds.push_back({"config.empty_name", Severity::error, child(cfg_ptr, "name"), "The app's name is empty.", "Give the app the name people see on the install screen."});
 
   if (app.format == ConfigFormat::hsmeta) {
     std::string dist;
