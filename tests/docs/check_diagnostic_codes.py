@@ -13,7 +13,7 @@ for path in glob.glob(os.path.join(root, "core", "src", "*.cpp")) + [os.path.joi
     with open(path, encoding="utf-8") as f:
         emitted |= set(code_re.findall(f.read()))
 for path in (glob.glob(os.path.join(root, "wasm", "widget", "*.js")) + glob.glob(os.path.join(root, "wasm", "hook", "*.js"))
-             + [os.path.join(root, "python", "hsinstall", "hook.py")]):
+             + glob.glob(os.path.join(root, "python", "hsinstall", "*.py"))):
     with open(path, encoding="utf-8") as f:
         emitted |= set(widget_re.findall(f.read()))
 
