@@ -11,8 +11,11 @@ would only check hsinstall against itself.
   GET  /marketplace/{clientId}                          a listing page whose Install starts a marketplace-initiated install
   POST /__sandbox/faults  {"token": {"delay_ms", "status", "malformed", "drop", "count"}}   faults for tests
   GET  /__sandbox/stats, POST /__sandbox/reset
+  POST /__sandbox/config  {"token_ttl": s, "account_token_ttl": {"<accountId>": s}}   access-token lifetimes from now on
+  GET  /__sandbox/issued  (only with --expose-issued) every code and token issued, for tests that
+                          search stores and logs for them; never enable it outside tests
 
-Run: python3 sandbox.py [--port 8031] [--world world.json] [--redirect-url URL]... [--token-ttl 1800]
+Run: python3 sandbox.py [--port 8031] [--world world.json] [--redirect-url URL]... [--token-ttl 1800] [--expose-issued]
 """
 import argparse
 import html
@@ -38,7 +41,7 @@ class World:
         self.accounts = {a["id"]: a for a in spec["accounts"]}
         self.user = spec["user"]
         self.code_ttl = code_ttl
-        self.token_ttl = token_ttl
+        self.initial_token_ttl = token_ttl
         self.rotate_refresh = rotate_refresh
         self.lock = threading.Lock()
         self.reset()
@@ -50,12 +53,25 @@ class World:
             self.access = {}  # access token -> grant
             self.refresh = {}  # refresh token -> grant
             self.faults = {}
+            self.token_ttl = self.initial_token_ttl  # POST /__sandbox/config changes them until the next reset
+            self.account_token_ttl = {}  # account id -> access-token lifetime
+            self.issued = []  # every token pair issued, oldest first: {"account", "grant_type", "access_token", "refresh_token", "expires_in"}
             self.stats = {"token_requests": 0, "code_grants": 0, "refresh_grants": 0, "codes_issued": 0,
-                          "introspections": 0, "revocations": 0, "faults_served": 0}
+                          "introspections": 0, "revocations": 0, "faults_served": 0,
+                          # per account (keys are account ids as strings): successful grants only
+                          "code_grants_by_account": {}, "refresh_grants_by_account": {}}
+
+    def ttl(self, account):
+        return self.account_token_ttl.get(account, self.token_ttl)
+
+    def count(self, name, account):
+        by = self.stats[name]
+        by[str(account)] = by.get(str(account), 0) + 1
 
 
 WORLD = None
 LOG_REQUESTS = False
+EXPOSE_ISSUED = False
 
 
 def page(title, body, status=200):
@@ -176,7 +192,7 @@ def consent(form):
     code = "na1-" + "-".join(uuid.uuid4().hex[i:j] for i, j in ((0, 4), (4, 8), (8, 12), (12, 16), (16, 28)))
     with w.lock:
         w.codes[code] = {"app": req["app"], "redirect_uri": req["redirect_uri"], "account": account["id"], "scopes": granted,
-                         "expires": time.time() + w.code_ttl, "used": False}
+                         "expires": time.time() + w.code_ttl, "used": False, "grant_requests": 0}
         w.stats["codes_issued"] += 1
     params = {"code": code}
     if req["marketplace"]:
@@ -219,16 +235,19 @@ def oauth_error(status_code, error, status, message):
 
 
 def token_body(grant, access, refresh):
-    return {"access_token": access, "refresh_token": refresh, "expires_in": WORLD.token_ttl, "token_type": "bearer",
+    return {"access_token": access, "refresh_token": refresh, "expires_in": grant["ttl"], "token_type": "bearer",
             "token_use": "access_token", "hub_id": grant["account"], "user_id": WORLD.user["id"], "scopes": grant["scopes"]}
 
 
-def issue(grant):
+def issue(grant, grant_type):
     w = WORLD
     access, refresh = "sbx-at-" + secrets.token_urlsafe(32), "sbx-rt-" + secrets.token_urlsafe(24)
-    grant = dict(grant, access_expires=time.time() + w.token_ttl)
+    ttl = w.ttl(grant["account"])
+    grant = dict(grant, access_expires=time.time() + ttl, ttl=ttl)
     w.access[access] = grant
     w.refresh[refresh] = grant
+    w.issued.append({"account": grant["account"], "grant_type": grant_type, "access_token": access, "refresh_token": refresh,
+                     "expires_in": ttl})
     return access, refresh, grant
 
 
@@ -249,6 +268,8 @@ def token(form):
         if grant_type == "authorization_code":
             w.stats["code_grants"] += 1
             code = w.codes.get(field("code") or "")
+            if code is not None:
+                code["grant_requests"] += 1
             if code is None or code["used"] or code["app"] != client_id:
                 return oauth_error(400, "invalid_grant", "BAD_AUTH_CODE", "missing or invalid auth code")
             code["used"] = True  # single use, even when the rest of the request is wrong
@@ -256,7 +277,8 @@ def token(form):
                 return oauth_error(400, "invalid_grant", "EXPIRED_AUTH_CODE", "auth code is expired")
             if field("redirect_uri") != code["redirect_uri"]:
                 return oauth_error(400, "invalid_grant", "MISMATCH_REDIRECT_URI_AUTH_CODE", "redirect URI does not match initial auth code URL")
-            access, refresh, grant = issue({k: code[k] for k in ("app", "account", "scopes")})
+            access, refresh, grant = issue({k: code[k] for k in ("app", "account", "scopes")}, "authorization_code")
+            w.count("code_grants_by_account", grant["account"])
             return 200, "application/json", json.dumps(token_body(grant, access, refresh)).encode()
         if grant_type == "refresh_token":
             w.stats["refresh_grants"] += 1
@@ -264,12 +286,14 @@ def token(form):
             grant = w.refresh.get(old)
             if grant is None or grant["app"] != client_id:
                 return oauth_error(400, "invalid_grant", "BAD_REFRESH_TOKEN", "missing or unknown refresh token")
-            access, refresh, grant = issue(grant)
+            access, refresh, grant = issue(grant, "refresh_token")
+            w.count("refresh_grants_by_account", grant["account"])
             if w.rotate_refresh:
                 del w.refresh[old]  # the newest refresh token wins
             else:
                 del w.refresh[refresh]
                 refresh = old
+                w.issued[-1]["refresh_token"] = old
             return 200, "application/json", json.dumps(token_body(grant, access, refresh)).encode()
     return oauth_error(400, "unsupported_grant_type", "BAD_GRANT_TYPE", "grant_type must be authorization_code or refresh_token")
 
@@ -388,6 +412,11 @@ class Handler(BaseHTTPRequestHandler):
         if p == "/__sandbox/stats":
             with WORLD.lock:
                 return self.send(200, "application/json", json.dumps(WORLD.stats).encode())
+        if p == "/__sandbox/issued" and EXPOSE_ISSUED:
+            with WORLD.lock:
+                codes = [{"code": c, "account": g["account"], "grant_requests": g["grant_requests"], "used": g["used"]}
+                         for c, g in WORLD.codes.items()]
+                return self.send(200, "application/json", json.dumps({"codes": codes, "tokens": WORLD.issued}).encode())
         if p == "/":
             links = "".join(f'<li><a href="/marketplace/{a["client_id"]}">{html.escape(a["name"])} (listing)</a></li>' for a in WORLD.apps.values())
             return self.send(*page("HubSpot sandbox", f"<h1>HubSpot sandbox</h1><ul>{links}</ul>"))
@@ -412,6 +441,24 @@ class Handler(BaseHTTPRequestHandler):
             with WORLD.lock:
                 WORLD.faults = json.loads(data or b"{}")
             return self.send(200, "application/json", b"{}")
+        if p == "/__sandbox/config":
+            try:
+                cfg = json.loads(data or b"{}")
+                ttl = cfg.get("token_ttl")
+                per = {int(k): (None if v is None else int(v)) for k, v in (cfg.get("account_token_ttl") or {}).items()}
+                if ttl is not None and (not isinstance(ttl, int) or ttl < 0) or any(v is not None and v < 0 for v in per.values()):
+                    raise ValueError("token lifetimes are whole seconds, 0 or more")
+            except (ValueError, TypeError, AttributeError) as e:
+                return self.send(400, "application/json", json.dumps({"error": "bad config: %s" % e}).encode())
+            with WORLD.lock:
+                if ttl is not None:
+                    WORLD.token_ttl = ttl
+                for k, v in per.items():
+                    if v is None:
+                        WORLD.account_token_ttl.pop(k, None)
+                    else:
+                        WORLD.account_token_ttl[k] = v
+            return self.send(200, "application/json", b"{}")
         if p == "/__sandbox/reset":
             WORLD.reset()
             return self.send(200, "application/json", b"{}")
@@ -426,7 +473,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main(argv=None):
-    global WORLD, LOG_REQUESTS
+    global WORLD, LOG_REQUESTS, EXPOSE_ISSUED
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8031, help="0 picks a free port (printed on the first line)")
@@ -437,6 +484,8 @@ def main(argv=None):
     ap.add_argument("--token-ttl", type=int, default=1800)
     ap.add_argument("--no-rotate-refresh", action="store_true", help="keep the same refresh token on refresh")
     ap.add_argument("--log", action="store_true", help="log request paths (never queries or bodies) to stderr")
+    ap.add_argument("--expose-issued", action="store_true",
+                    help="tests only: GET /__sandbox/issued answers every code and token issued")
     args = ap.parse_args(argv)
     with open(args.world, encoding="utf-8") as f:
         spec = json.load(f)
@@ -447,6 +496,7 @@ def main(argv=None):
             app["verification"] = args.verification
     WORLD = World(spec, args.code_ttl, args.token_ttl, not args.no_rotate_refresh)
     LOG_REQUESTS = args.log
+    EXPOSE_ISSUED = args.expose_issued
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     print(f"sandbox listening on http://{args.host}:{server.server_address[1]}", flush=True)

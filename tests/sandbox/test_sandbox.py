@@ -240,6 +240,62 @@ class Sandbox(unittest.TestCase):
         _, _, stats = self.request("GET", "/__sandbox/stats")
         self.assertEqual(json.loads(stats)["faults_served"], 5)
 
+    def test_per_run_token_lifetimes_and_per_account_counts(self):
+        status, _, body = self.request("POST", "/__sandbox/config", json.dumps({"token_ttl": -1}))
+        self.assertEqual(status, 400, body)
+        self.assertEqual(self.request("POST", "/__sandbox/config", json.dumps({"token_ttl": 60, "account_token_ttl": {str(STARTER): 7}}))[0], 200)
+        _, headers, _ = self.install()
+        status, tok = self.token(grant_type="authorization_code", redirect_uri=REDIRECT, code=self.code_of(headers["Location"]))
+        self.assertEqual((status, tok["expires_in"]), (200, 60))
+        _, headers, _ = self.install(account=STARTER)
+        _, tok = self.token(grant_type="authorization_code", redirect_uri=REDIRECT, code=self.code_of(headers["Location"]))
+        self.assertEqual(tok["expires_in"], 7)
+        self.request("POST", "/__sandbox/config", json.dumps({"account_token_ttl": {str(STARTER): None}}))
+        _, new = self.token(grant_type="refresh_token", refresh_token=tok["refresh_token"])
+        self.assertEqual(new["expires_in"], 60)
+        _, new = self.token(grant_type="refresh_token", refresh_token=new["refresh_token"])
+        self.token(grant_type="refresh_token", refresh_token="unknown")
+        _, _, stats = self.request("GET", "/__sandbox/stats")
+        stats = json.loads(stats)
+        self.assertEqual(stats["code_grants_by_account"], {str(ENTERPRISE): 1, str(STARTER): 1})
+        self.assertEqual(stats["refresh_grants_by_account"], {str(STARTER): 2})
+        self.assertEqual(stats["refresh_grants"], 3)
+        self.assertEqual(self.request("GET", "/__sandbox/issued")[0], 404)  # only with --expose-issued
+        self.request("POST", "/__sandbox/reset")
+        _, headers, _ = self.install(account=STARTER)
+        _, tok = self.token(grant_type="authorization_code", redirect_uri=REDIRECT, code=self.code_of(headers["Location"]))
+        self.assertEqual(tok["expires_in"], 1800)  # reset restores the command line's lifetime
+
+    def test_issued_codes_and_tokens_for_tests(self):
+        p, port = start("--expose-issued")
+        try:
+            def call(method, path, body=None):
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                c.request(method, path, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+                r = c.getresponse()
+                data = r.read()
+                c.close()
+                return r.status, r.getheader("Location"), data.decode()
+
+            _, _, page = call("GET", "/oauth/authorize?" + urlencode({"client_id": CLIENT, "redirect_uri": REDIRECT, "scope": REQUIRED}, quote_via=quote))
+            rid = re.search(r'name="request_id" value="([^"]+)"', page).group(1)
+            _, loc, _ = call("POST", "/oauth/consent", urlencode({"request_id": rid, "account_id": ENTERPRISE, "action": "grant"}))
+            code = self.code_of(loc)
+            form = {"client_id": CLIENT, "client_secret": SECRET, "grant_type": "authorization_code", "redirect_uri": REDIRECT, "code": code}
+            tok = json.loads(call("POST", "/oauth/v3/token", urlencode(form))[2])
+            self.assertEqual(call("POST", "/oauth/v3/token", urlencode(form))[0], 400)  # spent
+            new = json.loads(call("POST", "/oauth/v3/token", urlencode({"client_id": CLIENT, "client_secret": SECRET, "grant_type": "refresh_token",
+                                                                        "refresh_token": tok["refresh_token"]}))[2])
+            issued = json.loads(call("GET", "/__sandbox/issued")[2])
+            self.assertEqual(issued["codes"], [{"code": code, "account": ENTERPRISE, "grant_requests": 2, "used": True}])
+            self.assertEqual([(t["account"], t["grant_type"], t["access_token"], t["refresh_token"], t["expires_in"]) for t in issued["tokens"]],
+                             [(ENTERPRISE, "authorization_code", tok["access_token"], tok["refresh_token"], 1800),
+                              (ENTERPRISE, "refresh_token", new["access_token"], new["refresh_token"], 1800)])
+        finally:
+            p.terminate()
+            p.wait()
+            p.stdout.close()
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=1)
