@@ -4,6 +4,9 @@ There is one build system for the core: the top-level CMakeLists.txt. This file 
 with -DHSINSTALL_PYTHON=ON (tests and CLI off), builds the module target and copies the
 module into the package. The CMake build folder is kept between runs as a cache:
 <repository>/build-python/<interpreter tag>/ unless HSINSTALL_CMAKE_BUILD_DIR names another.
+
+The hook's store schema (the repository's schema/<dialect>/NNN_*.sql, the one truth both
+runtimes run) is copied into the package as hsinstall/schema/ at build time.
 """
 import os
 import re
@@ -15,6 +18,7 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -66,8 +70,26 @@ class CMakeBuild(build_ext):
         shutil.copyfile(built, ext_path)
 
 
+class BuildPy(build_py):
+    """The pure-Python package, plus a copy of the repository's schema/ folder as hsinstall/schema/."""
+
+    def run(self):
+        super().run()
+        source = ROOT / "schema"
+        if not (source / "sqlite").is_dir() or not (source / "postgresql").is_dir():
+            raise RuntimeError("the hook's schema files (../schema/sqlite, ../schema/postgresql) are missing; "
+                               "run pip install on the python/ folder of a hsinstall checkout")
+        target = Path(self.build_lib) / "hsinstall" / "schema"
+        if target.exists():
+            shutil.rmtree(target)
+        for dialect in ("sqlite", "postgresql"):
+            (target / dialect).mkdir(parents=True)
+            for sql in sorted((source / dialect).glob("*.sql")):
+                shutil.copyfile(sql, target / dialect / sql.name)
+
+
 setup(
     version=project_version(),
     ext_modules=[CMakeExtension("hsinstall._core")],
-    cmdclass={"build_ext": CMakeBuild},
+    cmdclass={"build_ext": CMakeBuild, "build_py": BuildPy},
 )

@@ -6,7 +6,8 @@ through introspection, stores the install, answers the page with what it may sho
 id, granted scopes; never a token), refreshes tokens on demand and keeps a log of every
 install attempt. Every check, URL, request and parse goes through the hsinstall core; this
 module adds only randomness (``secrets``), HMAC (``hmac``), the clock, HTTP
-(``urllib.request``) and storage (``sqlite3``, or any :class:`Store`).
+(``urllib.request``) and storage (:mod:`hsinstall.store`: SQLite or PostgreSQL, tokens sealed
+at rest with AES-256-GCM; or any :class:`Store`).
 
     from hsinstall.hook import Hook, Settings, mount
 
@@ -14,14 +15,18 @@ module adds only randomness (``secrets``), HMAC (``hmac``), the clock, HTTP
     application = mount(site_app, "/hook", hook)   # POST /hook/state, POST /hook/exchange, GET /hook/callback, GET /hook/attempts.csv
     token = hook.get_access_token(portal_id)  # refreshed at 75% of its lifetime
 
-Run it on its own (wsgiref): ``python -m hsinstall.hook --port 8030 --prefix /hook``.
+Run it on its own (wsgiref): ``python -m hsinstall.hook --port 8030 --prefix /hook``; the
+store's commands: ``python -m hsinstall.hook rotate-key`` and
+``python -m hsinstall.hook migrate-store --from URL --to URL`` (docs/hook.md, Commands).
 """
 from __future__ import annotations
 
 import argparse
 import base64
 import binascii
+import collections
 import csv
+import dataclasses
 import email.utils
 import hashlib
 import html
@@ -30,11 +35,9 @@ import io
 import ipaddress
 import json
 import os
-import queue
 import random
 import secrets
 import socketserver
-import sqlite3
 import sys
 import threading
 import time
@@ -42,18 +45,21 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, TextIO, Tuple, Union
+from typing import Any, Callable, Deque, Dict, Iterable, List, Mapping, Optional, Sequence, TextIO, Tuple, Union
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from . import _core
 from . import state as _state
 from . import token as _token
 from ._errors import CallbackError, ConfigError, HsInstallError, StateError, TokenRequestError
+from ._sealing import KeyRing, SettingsError
 from ._types import AppConfig, Diagnostic, HttpRequest, ScopeComparison
+from .store import (STORE_UNAVAILABLE, Attempt, HookError, Install, PostgresStore, SQLiteStore, Store, migrate_store,
+                    open_store, parse_store_url, rotate_key)
 
 __all__ = [
-    "Attempt", "Hook", "HookError", "Install", "Outcome", "SQLiteStore", "Settings", "SettingsError", "Store",
-    "main", "mount", "serve",
+    "Attempt", "Hook", "HookError", "Install", "KeyRing", "Outcome", "PostgresStore", "SQLiteStore", "Settings",
+    "SettingsError", "Store", "main", "mount", "serve",
 ]
 
 StartResponse = Callable[..., Any]
@@ -67,68 +73,15 @@ MAX_RESPONSE = (1 << 20) + 1         # read one byte past the core's 1 MiB body 
 RETRY_AFTER_MAX = 10.0               # seconds of Retry-After honoured at most
 REFRESH_AT = 0.75                    # refresh once 75% of the access token's lifetime has passed
 CSV_DAYS = 30
+REFRESH_WAIT = 15.0                  # seconds a get_access_token waits for another process's refresh
+STORE_RETRY = 20.0                   # seconds a store write after HubSpot issued tokens is retried
+KEPT_ATTEMPTS = 1000                 # attempts kept in memory while the store is unreachable
 RETRYABLE_HOOK_CODES = frozenset({"hook.network_error"})
 CODE_ERRORS = frozenset({"token.bad_auth_code", "token.expired_auth_code", "token.redirect_mismatch",
                          "token.invalid_grant", "token.bad_code_verifier"})
 
 
-# ---------------------------------------------------------------------------- errors and values
-
-
-class SettingsError(ValueError):
-    """A missing or invalid setting; the message names the variable."""
-
-    def __init__(self, variable: str, message: str) -> None:
-        self.variable = variable
-        super().__init__("%s: %s" % (variable, message))
-
-
-class HookError(HsInstallError):
-    """A hook operation failed (``get_access_token``, ``check_scopes``): ``.code`` is a core
-    diagnostic code (``token.bad_refresh_token``, ...) or the hook's own (``hook.not_installed``,
-    ``hook.network_error``, ``hook.refresh_busy``); ``.retryable`` says whether trying again can help."""
-
-    def __init__(self, diagnostics: Iterable[Diagnostic] = (), retryable: bool = False) -> None:
-        super().__init__(diagnostics)
-        self.retryable = retryable
-
-    @classmethod
-    def of(cls, code: str, message: str, hint: str = "", retryable: bool = False) -> "HookError":
-        return cls([Diagnostic(code=code, severity="error", where="", message=message, hint=hint)], retryable)
-
-    def __reduce__(self) -> Any:
-        return (type(self), (self.diagnostics, self.retryable))
-
-
-@dataclass(frozen=True)
-class Install:
-    """A stored install, as the store holds it. ``scopes`` are the granted scopes."""
-
-    portal_id: int
-    user_id: Optional[int]
-    hub_domain: Optional[str]
-    scopes: Tuple[str, ...]
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_at: int
-    updated_at: int
-
-    def public(self) -> Dict[str, Any]:
-        """Everything but the tokens (what a page or an admin list may show)."""
-        return {"portal_id": self.portal_id, "user_id": self.user_id, "hub_domain": self.hub_domain,
-                "scopes": list(self.scopes), "expires_at": self.expires_at, "updated_at": self.updated_at}
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One row of the attempt log: ``outcome`` is installed, failed, replayed or redirected;
-    ``reason`` is ``installed`` or a diagnostic code (docs/hook.md, Outcomes and codes)."""
-
-    at: int
-    outcome: str
-    reason: str
-    portal_id: Optional[int]
-    detail: str
+# ---------------------------------------------------------------------------- values
 
 
 @dataclass(frozen=True)
@@ -186,6 +139,7 @@ class Settings:
     api_base: str = "https://api.hubapi.com"
     return_origins: Tuple[str, ...] = ()
     store: str = "sqlite:///./hsinstall.db"
+    token_keys: Optional[KeyRing] = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -212,6 +166,7 @@ class Settings:
         client_id = get("HSINSTALL_CLIENT_ID")
         secret = get("HSINSTALL_CLIENT_SECRET")
         key = _key_bytes(get("HSINSTALL_STATE_KEY") or "")
+        token_keys = KeyRing.from_env(env)
         config_path = get("HSINSTALL_APP_CONFIG")
         assert client_id is not None and secret is not None and config_path is not None
         try:
@@ -226,6 +181,7 @@ class Settings:
             api_base=get("HSINSTALL_API_BASE", False) or "https://api.hubapi.com",
             return_origins=tuple((get("HSINSTALL_RETURN_ORIGINS", False) or "").split()),
             store=get("HSINSTALL_STORE", False) or "sqlite:///./hsinstall.db",
+            token_keys=token_keys,
         )
         return settings.check()
 
@@ -253,274 +209,13 @@ class Settings:
                 raise SettingsError(name, "%r: %s" % (base, e)) from None
         if not self.client_secret:
             raise SettingsError("HSINSTALL_CLIENT_SECRET", "is empty")
-        _store_path(self.store)
+        parse_store_url(self.store)
+        if self.token_keys is None:
+            raise SettingsError("HSINSTALL_TOKEN_KEY", "is not set: tokens are sealed at rest and need a key; "
+                                "make one with: openssl rand -hex 32")
         if redirect == self.redirect_uri:
             return self
-        return Settings(self.client_id, self.client_secret, self.state_key, self.app, redirect, self.api_base,
-                        tuple(self.return_origins), self.store)
-
-
-def _store_path(url: str) -> str:
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///"):]
-        if path:
-            return path
-    elif url == "sqlite://:memory:" or url == "sqlite:///:memory:":
-        return ":memory:"
-    raise SettingsError("HSINSTALL_STORE", "%r is not supported by the Python hook: use sqlite:///path/to/hsinstall.db "
-                        "(sqlite:////absolute/path), or pass a Store object to Hook(store=...)" % url)
-
-
-# ---------------------------------------------------------------------------- stores
-
-
-class Store:
-    """The storage a hook needs (docs/hook.md, Store). Every method is atomic in the
-    database: single-use states, one exchange per code and one refresh per portal at a time
-    are enforced there, never in process memory, so several hook processes may share one
-    store. Subclass it for another database; :class:`SQLiteStore` is the reference."""
-
-    def issue_state(self, nonce: str, expires_at: int) -> None:
-        raise NotImplementedError
-
-    def begin_exchange(self, nonce: Optional[str], code_hash: str, now: int) -> Tuple[str, Optional[str]]:
-        """In one transaction: if ``code_hash`` is known, ``("replayed", outcome)`` (outcome None
-        while the first exchange is still running); else consume the state ``nonce`` (``UPDATE
-        ... WHERE used_at IS NULL``, which must change one row; ``None`` for a marketplace
-        finalize, which has no state) or answer ``("state_replayed", None)``; then record the
-        code as pending and answer ``("new", None)``."""
-        raise NotImplementedError
-
-    def code_outcome(self, code_hash: str) -> Optional[str]:
-        """The stored outcome of a code; None while pending or unknown."""
-        raise NotImplementedError
-
-    def finish_exchange(self, code_hash: Optional[str], outcome: str, attempt: Attempt, install: Optional[Install]) -> None:
-        """In one transaction: the code's final outcome, the install (upserted by portal) and the attempt."""
-        raise NotImplementedError
-
-    def record_attempt(self, attempt: Attempt) -> None:
-        raise NotImplementedError
-
-    def get_install(self, portal_id: int) -> Optional[Install]:
-        raise NotImplementedError
-
-    def installs(self) -> List[Install]:
-        raise NotImplementedError
-
-    def attempts(self, since: int) -> List[Attempt]:
-        """Attempts at or after ``since``, oldest first."""
-        raise NotImplementedError
-
-    def acquire_refresh(self, portal_id: int, holder: str, until: int, now: int) -> bool:
-        """Takes the portal's refresh lease (free, or expired before ``now``) until ``until``."""
-        raise NotImplementedError
-
-    def release_refresh(self, portal_id: int, holder: str) -> None:
-        raise NotImplementedError
-
-    def update_tokens(self, portal_id: int, old_refresh_token: str, access_token: str, refresh_token: str,
-                      expires_at: int, now: int) -> bool:
-        """Stores refreshed tokens if the row still holds ``old_refresh_token``; False otherwise."""
-        raise NotImplementedError
-
-    def purge(self, now: int) -> None:
-        """Drops states and codes past any use (a day after their time)."""
-
-    def close(self) -> None:
-        pass
-
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS hsinstall_states (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, used_at INTEGER);
-CREATE TABLE IF NOT EXISTS hsinstall_codes (code_hash TEXT PRIMARY KEY, outcome TEXT NOT NULL, at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS hsinstall_installs (
-  portal_id INTEGER PRIMARY KEY, user_id INTEGER, hub_domain TEXT, scopes TEXT NOT NULL,
-  access_token TEXT NOT NULL, refresh_token TEXT NOT NULL, expires_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS hsinstall_attempts (
-  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL, portal_id INTEGER, detail TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS hsinstall_attempts_at ON hsinstall_attempts (at);
-CREATE TABLE IF NOT EXISTS hsinstall_refresh_locks (portal_id INTEGER PRIMARY KEY, holder TEXT NOT NULL, until INTEGER NOT NULL);
-"""
-
-PENDING = "pending"
-
-
-class SQLiteStore(Store):
-    """The embedded default: one SQLite file (stdlib ``sqlite3``) in WAL mode, shared safely by
-    threads and by processes on one machine. Writes take the database's write lock
-    (``BEGIN IMMEDIATE``), so the checks in :meth:`begin_exchange` and the refresh lease hold
-    across processes."""
-
-    def __init__(self, path: str, *, timeout: float = 30.0, synchronous: str = "FULL") -> None:
-        self.path = path
-        self._timeout = timeout
-        self._synchronous = synchronous
-        self._pool: "queue.LifoQueue[sqlite3.Connection]" = queue.LifoQueue()
-        self._memory = path == ":memory:"
-        self._all: List[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        # Writers of this process queue here rather than in SQLite's busy handler, whose sleeps
-        # (1, 2, 5, ... 100 ms) make the tail latency; other processes still meet BEGIN IMMEDIATE.
-        self._write = threading.Lock()
-        if self._memory:  # one shared connection, serialised by the pool
-            self.path = "file:hsinstall-%s?mode=memory&cache=shared" % secrets.token_hex(8)
-        elif os.path.dirname(os.path.abspath(path)):
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        c = self._connect()
-        c.executescript(SCHEMA)
-        self._pool.put(c)
-
-    @classmethod
-    def from_url(cls, url: str) -> "SQLiteStore":
-        return cls(_store_path(url))
-
-    def _connect(self) -> sqlite3.Connection:
-        c = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False,
-                            uri=self.path.startswith("file:"))
-        if not self._memory:
-            c.execute("PRAGMA journal_mode=WAL")
-        c.execute("PRAGMA synchronous=%s" % self._synchronous)
-        c.execute("PRAGMA busy_timeout=%d" % int(self._timeout * 1000))
-        with self._lock:
-            self._all.append(c)
-        return c
-
-    def _conn(self) -> sqlite3.Connection:
-        if self._memory:  # the one connection: an in-memory database lives and dies with it
-            return self._pool.get()
-        try:
-            return self._pool.get_nowait()
-        except queue.Empty:
-            return self._connect()
-
-    def _read(self, sql: str, args: Sequence[Any] = ()) -> List[Tuple[Any, ...]]:
-        c = self._conn()
-        try:
-            return c.execute(sql, args).fetchall()
-        finally:
-            self._pool.put(c)
-
-    def _tx(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
-        c = self._conn()
-        try:
-            with self._write:
-                c.execute("BEGIN IMMEDIATE")
-                try:
-                    result = work(c)
-                except BaseException:
-                    c.execute("ROLLBACK")
-                    raise
-                c.execute("COMMIT")
-                return result
-        finally:
-            self._pool.put(c)
-
-    def issue_state(self, nonce: str, expires_at: int) -> None:
-        self._tx(lambda c: c.execute("INSERT INTO hsinstall_states (nonce, expires_at, used_at) VALUES (?, ?, NULL)",
-                                     (nonce, expires_at)))
-
-    def begin_exchange(self, nonce: Optional[str], code_hash: str, now: int) -> Tuple[str, Optional[str]]:
-        def work(c: sqlite3.Connection) -> Tuple[str, Optional[str]]:
-            row = c.execute("SELECT outcome FROM hsinstall_codes WHERE code_hash = ?", (code_hash,)).fetchone()
-            if row is not None:
-                return "replayed", (None if row[0] == PENDING else row[0])
-            if nonce is not None:
-                cur = c.execute("UPDATE hsinstall_states SET used_at = ? WHERE nonce = ? AND used_at IS NULL AND expires_at > ?",
-                                (now, nonce, now))
-                if cur.rowcount != 1:
-                    return "state_replayed", None
-            c.execute("INSERT INTO hsinstall_codes (code_hash, outcome, at) VALUES (?, ?, ?)", (code_hash, PENDING, now))
-            return "new", None
-
-        verdict: Tuple[str, Optional[str]] = self._tx(work)
-        return verdict
-
-    def code_outcome(self, code_hash: str) -> Optional[str]:
-        rows = self._read("SELECT outcome FROM hsinstall_codes WHERE code_hash = ?", (code_hash,))
-        return rows[0][0] if rows and rows[0][0] != PENDING else None
-
-    def finish_exchange(self, code_hash: Optional[str], outcome: str, attempt: Attempt, install: Optional[Install]) -> None:
-        def work(c: sqlite3.Connection) -> None:
-            if install is not None:
-                c.execute(
-                    "INSERT INTO hsinstall_installs (portal_id, user_id, hub_domain, scopes, access_token, refresh_token, expires_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (portal_id) DO UPDATE SET user_id = excluded.user_id,"
-                    " hub_domain = excluded.hub_domain, scopes = excluded.scopes, access_token = excluded.access_token,"
-                    " refresh_token = excluded.refresh_token, expires_at = excluded.expires_at, updated_at = excluded.updated_at",
-                    (install.portal_id, install.user_id, install.hub_domain, " ".join(install.scopes), install.access_token,
-                     install.refresh_token, install.expires_at, install.updated_at))
-            if code_hash is not None:
-                c.execute("UPDATE hsinstall_codes SET outcome = ? WHERE code_hash = ?", (outcome, code_hash))
-            self._insert_attempt(c, attempt)
-
-        self._tx(work)
-
-    @staticmethod
-    def _insert_attempt(c: sqlite3.Connection, a: Attempt) -> None:
-        c.execute("INSERT INTO hsinstall_attempts (at, outcome, reason, portal_id, detail) VALUES (?, ?, ?, ?, ?)",
-                  (a.at, a.outcome, a.reason, a.portal_id, a.detail))
-
-    def record_attempt(self, attempt: Attempt) -> None:
-        self._tx(lambda c: self._insert_attempt(c, attempt))
-
-    @staticmethod
-    def _install(row: Tuple[Any, ...]) -> Install:
-        return Install(portal_id=row[0], user_id=row[1], hub_domain=row[2], scopes=tuple(row[3].split()),
-                       access_token=row[4], refresh_token=row[5], expires_at=row[6], updated_at=row[7])
-
-    _INSTALL_COLUMNS = "portal_id, user_id, hub_domain, scopes, access_token, refresh_token, expires_at, updated_at"
-
-    def get_install(self, portal_id: int) -> Optional[Install]:
-        rows = self._read("SELECT %s FROM hsinstall_installs WHERE portal_id = ?" % self._INSTALL_COLUMNS, (portal_id,))
-        return self._install(rows[0]) if rows else None
-
-    def installs(self) -> List[Install]:
-        return [self._install(r) for r in self._read("SELECT %s FROM hsinstall_installs ORDER BY updated_at DESC, portal_id"
-                                                     % self._INSTALL_COLUMNS)]
-
-    def attempts(self, since: int) -> List[Attempt]:
-        rows = self._read("SELECT at, outcome, reason, portal_id, detail FROM hsinstall_attempts WHERE at >= ? ORDER BY at, id",
-                          (since,))
-        return [Attempt(*r) for r in rows]
-
-    def acquire_refresh(self, portal_id: int, holder: str, until: int, now: int) -> bool:
-        def work(c: sqlite3.Connection) -> bool:
-            c.execute("DELETE FROM hsinstall_refresh_locks WHERE portal_id = ? AND until < ?", (portal_id, now))
-            cur = c.execute("INSERT OR IGNORE INTO hsinstall_refresh_locks (portal_id, holder, until) VALUES (?, ?, ?)",
-                            (portal_id, holder, until))
-            return cur.rowcount == 1
-
-        return bool(self._tx(work))
-
-    def release_refresh(self, portal_id: int, holder: str) -> None:
-        self._tx(lambda c: c.execute("DELETE FROM hsinstall_refresh_locks WHERE portal_id = ? AND holder = ?", (portal_id, holder)))
-
-    def update_tokens(self, portal_id: int, old_refresh_token: str, access_token: str, refresh_token: str,
-                      expires_at: int, now: int) -> bool:
-        def work(c: sqlite3.Connection) -> bool:
-            cur = c.execute("UPDATE hsinstall_installs SET access_token = ?, refresh_token = ?, expires_at = ?, updated_at = ?"
-                            " WHERE portal_id = ? AND refresh_token = ?",
-                            (access_token, refresh_token, expires_at, now, portal_id, old_refresh_token))
-            return cur.rowcount == 1
-
-        return bool(self._tx(work))
-
-    def purge(self, now: int) -> None:
-        def work(c: sqlite3.Connection) -> None:
-            c.execute("DELETE FROM hsinstall_states WHERE expires_at < ?", (now - 86400,))
-            c.execute("DELETE FROM hsinstall_codes WHERE at < ? AND outcome != ?", (now - 86400, PENDING))
-
-        self._tx(work)
-
-    def close(self) -> None:
-        with self._lock:
-            conns, self._all = self._all, []
-        for c in conns:
-            try:
-                c.close()
-            except sqlite3.Error:
-                pass
+        return dataclasses.replace(self, redirect_uri=redirect, return_origins=tuple(self.return_origins))
 
 
 # ---------------------------------------------------------------------------- the hook
@@ -574,7 +269,9 @@ class Hook:
     """The hook: a WSGI application (``hook(environ, start_response)``) and the calls a site's
     back end makes (``get_access_token``, ``check_scopes``, ``exchange``, ``attempts_csv``).
 
-    ``store``: a :class:`Store` (default: ``SQLiteStore`` at ``settings.store``). ``log``: a text
+    ``store``: a :class:`Store` (default: the SQLite or PostgreSQL store ``settings.store`` names,
+    sealed with ``settings.token_keys``). ``store_retry``: seconds a store write after HubSpot
+    issued tokens is retried while the database is unreachable. ``log``: a text
     stream for the JSON-lines log (default ``sys.stderr``) or None. ``timeout``: seconds per HTTP
     request to HubSpot; ``retries`` and ``backoff``: retryable failures (429, 5xx, 408, network)
     are tried again up to ``retries`` times, after ``backoff * 2**n`` seconds or the answer's
@@ -582,10 +279,11 @@ class Hook:
 
     def __init__(self, settings: Settings, *, store: Optional[Store] = None, log: Optional[TextIO] = sys.stderr,
                  timeout: float = 10.0, retries: int = 3, backoff: float = 0.5, state_ttl: int = STATE_TTL,
-                 replay_wait: float = 30.0, expose_attempts: bool = True,
+                 replay_wait: float = 30.0, expose_attempts: bool = True, store_retry: float = STORE_RETRY,
+                 refresh_wait: float = REFRESH_WAIT,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings.check()
-        self.store = store if store is not None else SQLiteStore(_store_path(self.settings.store))
+        self.store = store if store is not None else open_store(self.settings.store, self.settings.token_keys)
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -604,6 +302,69 @@ class Hook:
             handlers.append(urllib.request.ProxyHandler({}))  # a local sandbox is never behind a proxy
         self._opener = urllib.request.build_opener(*handlers)
         self._last_purge = 0.0
+        self.store_retry = store_retry
+        self.refresh_wait = refresh_wait
+        # Writes the store could not take (it was unreachable): appended once it answers again.
+        self._kept: Deque[Tuple[Optional[str], str, Attempt]] = collections.deque(maxlen=KEPT_ATTEMPTS)
+        self._kept_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ the store, when it is unreachable
+
+    @staticmethod
+    def _unavailable(e: BaseException) -> bool:
+        return isinstance(e, HookError) and e.code == STORE_UNAVAILABLE
+
+    def _record(self, attempt: Attempt) -> None:
+        """Appends an attempt; kept in memory (and appended later) while the store is unreachable."""
+        try:
+            self.store.record_attempt(attempt)
+        except HookError as e:
+            if not self._unavailable(e):
+                raise
+            self._kept.append((None, "", attempt))
+            self._log("store", "failed", STORE_UNAVAILABLE, attempt.portal_id)
+
+    def flush_kept(self) -> int:
+        """Writes what was kept while the store was unreachable (in order); returns how many
+        went in. Called after each store call that succeeded; stops at the first that fails."""
+        if not self._kept or not self._kept_lock.acquire(blocking=False):
+            return 0
+        n = 0
+        try:
+            while self._kept:
+                code_hash, outcome, attempt = self._kept[0]
+                try:
+                    if code_hash is None:
+                        self.store.record_attempt(attempt)
+                    else:
+                        self.store.finish_exchange(code_hash, outcome, attempt, None)
+                except HookError as e:
+                    if self._unavailable(e):
+                        break
+                    raise
+                self._kept.popleft()
+                n += 1
+        finally:
+            self._kept_lock.release()
+        if n:
+            self._log("store", "recovered", "recovered")
+        return n
+
+    def _write_retrying(self, write: Callable[[], Any], what: str) -> Any:
+        """A store write that must not be lost (HubSpot has spent the code or rotated the
+        refresh token): retried with backoff for ``store_retry`` seconds while the store is
+        unreachable, then the HookError goes up."""
+        deadline = time.monotonic() + self.store_retry
+        wait = 0.05
+        while True:
+            try:
+                return write()
+            except HookError as e:
+                if not self._unavailable(e) or time.monotonic() + wait > deadline:
+                    raise
+                self._log(what, "retrying", STORE_UNAVAILABLE)
+                self.sleep(wait)
+                wait = min(wait * 2, 2.0)
 
     # ------------------------------------------------------------------ logging
 
@@ -631,6 +392,7 @@ class Hook:
         state = _state.new_state(nbytes=32, expires_at=int(now) + self.state_ttl, key=self.settings.state_key)
         token = _core.decode_state(state)
         self.store.issue_state(self._nonce(token.nonce), int(token.expires_at or 0))
+        self.flush_kept()
         if now - self._last_purge > 3600:
             self._last_purge = now
             self.store.purge(int(now))
@@ -732,9 +494,9 @@ class Hook:
             o = Outcome(status, {"ok": False, "code": code, "message": message, "retryable": retryable})
             attempt = Attempt(now, "failed", code, portal_id, self._redact(detail or message, code, state)[:500])
             if code_hash is None:
-                self.store.record_attempt(attempt)
+                self._record(attempt)
             else:
-                self.store.finish_exchange(code_hash, o.to_json(), attempt, None)
+                self._finish(code_hash, o, attempt, None, event)
             self._log(event, "failed", code, portal_id)
             return o
 
@@ -773,7 +535,16 @@ class Hook:
             nonce = self._nonce(token.nonce)
         # 3. One exchange per code, and the state consumed, atomically in the store.
         code_hash = hashlib.sha256(code.encode("utf-8")).hexdigest()
-        verdict, first = self.store.begin_exchange(nonce, code_hash, now)
+        try:
+            verdict, first = self.store.begin_exchange(nonce, code_hash, now)
+        except HookError as e:
+            if not self._unavailable(e):
+                raise
+            # Nothing was consumed (the transaction did not commit): the page's retry of the same
+            # code and state succeeds once the database answers.
+            return fail(503, STORE_UNAVAILABLE, "The install could not be recorded just now; try again in a moment.",
+                        True, detail=e.diagnostics[0].message)
+        self.flush_kept()
         if verdict == "state_replayed":
             return fail(409, "hook.state_replayed", "This install was already completed, or was not started here. "
                         "Start the install again.")
@@ -839,9 +610,32 @@ class Hook:
         if comparison.missing_optional:
             detail += "; optional not granted: %s" % " ".join(comparison.missing_optional)
         detail = self._detail(detail + note, call.tries)
-        self.store.finish_exchange(code_hash, o.to_json(), Attempt(now, "installed", "installed", install.portal_id, detail), install)
+        stored = self._finish(code_hash, o, Attempt(now, "installed", "installed", install.portal_id, detail), install, event)
+        if stored is not None:
+            self._revoke(tokens.refresh_token, secret)  # not stored: given back
+            return stored
         self._log(event, "installed", "installed", install.portal_id)
         return o
+
+    def _finish(self, code_hash: str, o: Outcome, attempt: Attempt, install: Optional[Install],
+                event: str) -> Optional[Outcome]:
+        """The code's outcome, the install and the attempt in one transaction, retried while the
+        store is unreachable (the code is spent at HubSpot). None when stored; else the 503 to
+        answer, the failure kept in memory as the code's outcome until the store answers."""
+        try:
+            self._write_retrying(lambda: self.store.finish_exchange(code_hash, o.to_json(), attempt, install), event)
+            return None
+        except HookError as e:
+            if not self._unavailable(e):
+                raise
+        message = "The install could not be stored: the hook's database could not be reached."
+        final = Outcome(503, {"ok": False, "code": STORE_UNAVAILABLE, "retryable": False,
+                              "message": message + " Start the install again."})
+        self._kept.append((code_hash, final.to_json(),
+                           Attempt(attempt.at, "failed", STORE_UNAVAILABLE, attempt.portal_id,
+                                   "%s (%s)" % (message, attempt.reason))))
+        self._log(event, "failed", STORE_UNAVAILABLE, attempt.portal_id)
+        return Outcome(503, {"ok": False, "code": STORE_UNAVAILABLE, "retryable": True, "message": message})
 
     @staticmethod
     def _detail(text: str, tries: int) -> str:
@@ -855,12 +649,12 @@ class Hook:
         if first is None:
             o = Outcome(409, {"ok": False, "code": "hook.code_replayed", "retryable": True,
                               "message": "This code is being exchanged already; try again in a moment."})
-            self.store.record_attempt(Attempt(now, "replayed", "hook.code_replayed", None, "first exchange still running"))
+            self._record(Attempt(now, "replayed", "hook.code_replayed", None, "first exchange still running"))
             self._log(event, "replayed", "hook.code_replayed")
             return o
         o = Outcome.from_json(first)
         detail = "first outcome: %s" % ("installed" if o.ok else o.code)
-        self.store.record_attempt(Attempt(now, "replayed", "hook.code_replayed", o.portal_id, detail))
+        self._record(Attempt(now, "replayed", "hook.code_replayed", o.portal_id, detail))
         self._log(event, "replayed", "hook.code_replayed", o.portal_id)
         return o
 
@@ -882,21 +676,27 @@ class Hook:
         """The portal's access token: the stored one while more than 25% of its lifetime remains,
         otherwise refreshed (one refresh per portal at a time, through the store's lease), the
         new access token and the newest refresh token stored. Raises HookError
-        (``hook.not_installed``, ``token.bad_refresh_token``, ``hook.network_error``, ...)."""
+        (``hook.not_installed``, ``token.bad_refresh_token``, ``hook.network_error``,
+        ``hook.refresh_busy`` after ``refresh_wait`` seconds of another process's refresh,
+        ``hook.store_unavailable``, ``hook.store_corrupt``, ...)."""
         portal_id = int(portal_id)
         rec = self._install_or_raise(portal_id)
         if self._fresh(rec):
             return rec.access_token
         holder = secrets.token_hex(8)
         lease = int(self.timeout * (self.retries + 1) + RETRY_AFTER_MAX * self.retries + 30)
-        deadline = time.monotonic() + lease + 5
+        deadline = time.monotonic() + self.refresh_wait
         while True:
             now = self._now()
             if self.store.acquire_refresh(portal_id, holder, now + lease, now):
                 try:
                     return self._refresh(portal_id)
                 finally:
-                    self.store.release_refresh(portal_id, holder)
+                    try:
+                        self.store.release_refresh(portal_id, holder)
+                    except HookError as e:  # the lease runs out on its own
+                        if not self._unavailable(e):
+                            raise
             self.sleep(0.02)
             rec = self._install_or_raise(portal_id)
             if self._fresh(rec):
@@ -930,8 +730,8 @@ class Hook:
             raise HookError.of(call.code, call.message, retryable=call.retryable)
         tokens = call.value.tokens
         newest = tokens.refresh_token or rec.refresh_token  # no refresh_token in the answer: keep the one we have
-        if not self.store.update_tokens(portal_id, rec.refresh_token, tokens.access_token, newest,
-                                        now + int(tokens.expires_in), now):
+        if not self._write_retrying(lambda: self.store.update_tokens(portal_id, rec.refresh_token, tokens.access_token, newest,
+                                                                     now + int(tokens.expires_in), now), "refresh"):
             self._log("refresh", "failed", "hook.refresh_conflict", portal_id)
             raise HookError.of("hook.refresh_busy", "The stored install changed during the refresh.", retryable=True)
         self._log("refresh", "refreshed", "refreshed", portal_id)
@@ -960,6 +760,7 @@ class Hook:
         return [i.public() for i in self.store.installs()]
 
     def attempts(self, days: int = CSV_DAYS) -> List[Attempt]:
+        self.flush_kept()
         return self.store.attempts(self._now() - days * 86400)
 
     def attempts_csv(self, days: int = CSV_DAYS) -> str:
@@ -991,6 +792,11 @@ class Hook:
                                                    "message": "Use %s." % allowed}, [("Allow", allowed)])
             return handler(environ, start_response)
         except Exception as e:  # never a traceback (or a secret in one) to the page or the log
+            if self._unavailable(e):  # POST /state, GET /attempts.csv, a replay's wait: the database is down
+                self._log("store", "failed", STORE_UNAVAILABLE)
+                return _json(start_response, 503, {"ok": False, "code": STORE_UNAVAILABLE, "retryable": True,
+                                                   "message": "The hook's database could not be reached; try again in a moment."},
+                             [("Retry-After", "1")])
             self._log("error", "failed", "hook.internal_error")
             if os.environ.get("HSINSTALL_HOOK_DEBUG"):
                 import traceback
@@ -1026,7 +832,7 @@ class Hook:
                     problem = (400, "The request must be a JSON object with code, state and redirect_uri.")
         if problem is not None:
             now = self._now()
-            self.store.record_attempt(Attempt(now, "failed", "hook.bad_request", None, problem[1]))
+            self._record(Attempt(now, "failed", "hook.bad_request", None, problem[1]))
             self._log("exchange", "failed", "hook.bad_request")
             return _json(start_response, problem[0], {"ok": False, "code": "hook.bad_request", "message": problem[1],
                                                       "retryable": False})
@@ -1041,11 +847,11 @@ class Hook:
         except CallbackError as e:
             d = (e.errors or e.diagnostics)[0]
             message = self._redact(d.message)
-            self.store.record_attempt(Attempt(now, "failed", d.code, None, message))
+            self._record(Attempt(now, "failed", d.code, None, message))
             self._log("callback", "failed", d.code)
             return _page(start_response, 400, "The install did not complete", message, d.hint)
         if cb.kind == "marketplace_authorize":
-            self.store.record_attempt(Attempt(now, "redirected", "callback.marketplace_initiated", None,
+            self._record(Attempt(now, "redirected", "callback.marketplace_initiated", None,
                                               "step=authorize: sent on to HubSpot"))
             self._log("callback", "redirected", "callback.marketplace_initiated")
             start_response("302 Found", [("Location", cb.return_url), ("Cache-Control", "no-store"), ("Content-Length", "0"),
@@ -1155,10 +961,69 @@ def serve(app: WSGIApp, host: str = "127.0.0.1", port: int = 8030) -> ThreadingW
     return server
 
 
+def _store_setting(env: Mapping[str, str]) -> str:
+    return env.get("HSINSTALL_STORE") or "sqlite:///./hsinstall.db"
+
+
+def _command_rotate_key(argv: Sequence[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m hsinstall.hook rotate-key",
+                                 description="Re-seals every install row of HSINSTALL_STORE with the first key of "
+                                 "HSINSTALL_TOKEN_KEY (list the old key after it), in batches, each in one transaction.")
+    ap.parse_args(argv)
+    try:
+        keys = KeyRing.from_env()
+        moved = rotate_key(_store_setting(os.environ), keys)
+    except SettingsError as e:
+        print("hsinstall rotate-key: %s" % e, file=sys.stderr)
+        return 2
+    except HookError as e:
+        print("hsinstall rotate-key: %s" % e, file=sys.stderr)
+        return 1
+    print("rotate-key: %d install row%s re-sealed with key id %s" % (moved, "" if moved == 1 else "s", keys.sealing_id),
+          flush=True)
+    return 0
+
+
+def _command_migrate_store(argv: Sequence[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m hsinstall.hook migrate-store",
+                                 description="Migrates both stores to the current schema, then copies installs (still "
+                                 "sealed), unexpired states, codes and the attempt log from one to the other; a portal "
+                                 "already in the target keeps the newer row; rerunning copies nothing twice. The key "
+                                 "ring comes from HSINSTALL_TOKEN_KEY.")
+    ap.add_argument("--from", dest="source", required=True, metavar="URL", help="sqlite:///path or postgresql://...")
+    ap.add_argument("--to", dest="target", required=True, metavar="URL", help="sqlite:///path or postgresql://...")
+    args = ap.parse_args(argv)
+    try:
+        for url in (args.source, args.target):
+            parse_store_url(url)
+        if args.source == args.target:
+            raise SettingsError("--to", "names the same store as --from")
+        counts = migrate_store(args.source, args.target, KeyRing.from_env())
+    except SettingsError as e:
+        print("hsinstall migrate-store: %s" % e, file=sys.stderr)
+        return 2
+    except HookError as e:
+        print("hsinstall migrate-store: %s" % e, file=sys.stderr)
+        return 1
+    print("migrate-store: copied %(installs)d installs, %(states)d states, %(codes)d codes, %(attempts)d attempts" % counts,
+          flush=True)
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m hsinstall.hook``: the hook on its own, settings from the environment."""
+    """``python -m hsinstall.hook [serve] [--host H] [--port P] [--prefix /hook]``: the hook on its
+    own; ``rotate-key`` and ``migrate-store --from URL --to URL``: the store's commands
+    (docs/hook.md, Commands). Settings from the environment."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "rotate-key":
+        return _command_rotate_key(argv[1:])
+    if argv and argv[0] == "migrate-store":
+        return _command_migrate_store(argv[1:])
+    if argv and argv[0] == "serve":
+        argv = argv[1:]
     ap = argparse.ArgumentParser(prog="python -m hsinstall.hook", description="hsinstall's token-exchange hook (docs/hook.md), "
-                                 "settings from HSINSTALL_* environment variables.")
+                                 "settings from HSINSTALL_* environment variables. Other commands: rotate-key, "
+                                 "migrate-store --from URL --to URL.")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8030, help="0 picks a free port (printed on the first line)")
     ap.add_argument("--prefix", default="/", help="where the hook is mounted, e.g. /hook (default: /)")
@@ -1167,6 +1032,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         hook = Hook(Settings.from_env())
     except SettingsError as e:
         print("hsinstall hook: %s" % e, file=sys.stderr)
+        return 2
+    except HookError as e:  # the database could not be reached at start
+        print("hsinstall hook: HSINSTALL_STORE: %s" % e, file=sys.stderr)
         return 2
     app: WSGIApp = hook
     if args.prefix.strip("/"):
