@@ -66,10 +66,16 @@ describe('hsinstall/hook: exchange, state, callback, marketplace, HTTP (against 
     assert.equal(row.scopes, [...REQUIRED, ...OPTIONAL].join(' '));
     assert.equal(row.user_id, 70001);
     assert.equal(row.hub_domain, 'acme-corp.sandbox.hubspot.example');
-    assert.match(row.access_token, /^sbx-at-/);
-    assert.match(row.refresh_token, /^sbx-rt-/);
+    // Sealed at rest: the row holds no token text; the store opens it.
+    assert.match(row.access_token, /^v1\.[0-9a-f]{16}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
+    assert.match(row.refresh_token, /^v1\.[0-9a-f]{16}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
+    assert.equal(row.key_id, t.hook.store.keys.sealId);
+    const opened = t.hook.store.getInstall(ENTERPRISE);
+    assert.match(opened.accessToken, /^sbx-at-/);
+    assert.match(opened.refreshToken, /^sbx-rt-/);
+    assert.ok(!JSON.stringify(installs()).includes(opened.accessToken) && !JSON.stringify(installs()).includes(opened.refreshToken));
     assert.equal(row.expires_at - row.updated_at, 1800);
-    t.rec.secret(row.access_token, row.refresh_token);
+    t.rec.secret(opened.accessToken, opened.refreshToken);
     // The nonce is used, the code's outcome is the answer (by its hash: the code is never stored).
     assert.notEqual(t.hook.store.db.prepare('SELECT used_at FROM hsinstall_states WHERE nonce = ?').get(hs.decodeState(state).nonce).used_at, null);
     const outcomes = t.hook.store.db.prepare('SELECT code_hash, outcome FROM hsinstall_codes').all();
@@ -445,7 +451,7 @@ describe('hsinstall/hook: exchange, state, callback, marketplace, HTTP (against 
     t.rec.add(await t.hook.attemptsCsv());
     t.rec.add(JSON.stringify(t.hook.store.db.prepare('SELECT * FROM hsinstall_attempts').all()));
     t.rec.add(JSON.stringify(t.hook.store.db.prepare('SELECT * FROM hsinstall_codes').all()));
-    t.storedSecrets();
+    await t.storedSecrets();
     const n = t.rec.scan();
     assert.ok(n > 20, `only ${n} secrets checked`);
   });

@@ -173,7 +173,10 @@ describe('hsinstall/hook: token-endpoint faults (against the sandbox)', () => {
 
   it('a request the core refuses to build is a recorded failure, never sent (a stored install without a refresh token)', async () => {
     const t0 = Math.floor(Date.now() / 1000) - 3600;
-    db().prepare("INSERT INTO hsinstall_installs VALUES (99999, NULL, NULL, 'oauth', 'sbx-at-none', '', ?, ?)").run(t0 + 1800, t0);
+    const keys = t.hook.store.keys;
+    db()
+      .prepare("INSERT INTO hsinstall_installs VALUES (99999, NULL, NULL, 'oauth', ?, ?, ?, ?, ?)")
+      .run(keys.seal('access_token', 99999, 'sbx-at-none'), keys.seal('refresh_token', 99999, ''), t0 + 1800, t0, keys.sealId);
     const before = (await t.sandbox.stats()).token_requests;
     await assert.rejects(t.hook.getAccessToken(99999), (e) => e.code === 'token.missing_field' && e.retryable === false);
     assert.equal((await t.sandbox.stats()).token_requests, before);
@@ -195,7 +198,7 @@ describe('hsinstall/hook: token-endpoint faults (against the sandbox)', () => {
 
   it('no secret, token or code in any log line, answer or CSV of this file', async () => {
     t.rec.add(await t.hook.attemptsCsv());
-    t.storedSecrets();
+    await t.storedSecrets();
     assert.ok(t.rec.scan() >= 8);
   });
 });

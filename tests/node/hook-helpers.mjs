@@ -123,7 +123,7 @@ export class Recorder {
  * A hook behind node:http on 127.0.0.1 and a sandbox redirecting to it: `prefix` is where
  * the hook is mounted. Options go to createHook (after the defaults below).
  */
-export async function setup({ prefix = '/hook', sandboxArgs = [], hookOptions = {}, config } = {}) {
+export async function setup({ prefix = '/hook', sandboxArgs = [], hookOptions = {}, config, store } = {}) {
   await hs.load();
   const dir = mkdtempSync(join(tmpdir(), 'hsinstall-hook-'));
   let handle = (req, res) => res.writeHead(503).end();
@@ -134,7 +134,8 @@ export async function setup({ prefix = '/hook', sandboxArgs = [], hookOptions = 
   const sandbox = await startSandbox(redirect, ...sandboxArgs);
   const rec = new Recorder();
   const stateKey = randomBytes(32).toString('hex');
-  rec.secret(CLIENT_SECRET, stateKey);
+  const tokenKey = randomBytes(32).toString('hex');
+  rec.secret(CLIENT_SECRET, stateKey, tokenKey);
   const configPath = join(dir, 'app-hsmeta.json');
   writeFileSync(configPath, config ? config(redirect) : appConfig(redirect));
   const clock = { offset: 0 };
@@ -145,7 +146,8 @@ export async function setup({ prefix = '/hook', sandboxArgs = [], hookOptions = 
     HSINSTALL_APP_CONFIG: configPath,
     HSINSTALL_API_BASE: sandbox.origin,
     HSINSTALL_RETURN_ORIGINS: sandbox.origin,
-    HSINSTALL_STORE: `sqlite:///${join(dir, 'hsinstall.db')}`,
+    HSINSTALL_STORE: store || `sqlite:///${join(dir, 'hsinstall.db')}`,
+    HSINSTALL_TOKEN_KEY: tokenKey,
   };
   const makeHook = (more = {}) =>
     createHook({ env, log: rec.log, now: () => Date.now() / 1000 + clock.offset, backoffMs: 20, timeoutMs: 2000, basePath: prefix, ...hookOptions, ...more });
@@ -175,17 +177,17 @@ export async function setup({ prefix = '/hook', sandboxArgs = [], hookOptions = 
     return { back, state, code: back instanceof URL ? back.searchParams.get('code') : null };
   }
   const exchange = (json) => request('POST', `${prefix}/exchange`, { json });
-  /** Every token stored, for the scan. */
-  function storedSecrets() {
-    for (const i of hook.store.db.prepare('SELECT access_token, refresh_token FROM hsinstall_installs').all()) rec.secret(i.access_token, i.refresh_token);
+  /** Every token stored (opened), for the scan. */
+  async function storedSecrets() {
+    for (const i of await hook.store.listInstalls()) rec.secret(i.accessToken, i.refreshToken);
   }
   async function close() {
-    storedSecrets();
+    await storedSecrets().catch(() => {});
     await hook.close();
     await new Promise((r) => server.close(r));
     server.closeAllConnections?.();
     await sandbox.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  return { hook, makeHook, env, dir, base, prefix, redirect, sandbox, rec, clock, request, newState, authorize, exchange, storedSecrets, close, stateKey, server, setHandler: (h) => (handle = h) };
+  return { hook, makeHook, env, dir, base, prefix, redirect, sandbox, rec, clock, request, newState, authorize, exchange, storedSecrets, close, stateKey, tokenKey, server, setHandler: (h) => (handle = h) };
 }

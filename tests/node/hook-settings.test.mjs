@@ -17,6 +17,7 @@ import * as hs from '../../wasm/index.js';
 
 const REDIRECT = 'http://localhost:8930/oauth/callback';
 const KEY = randomBytes(32);
+const TOKEN_KEY = randomBytes(32).toString('hex');
 
 describe('hsinstall/hook: settings', () => {
   let dir, configPath, env;
@@ -30,6 +31,7 @@ describe('hsinstall/hook: settings', () => {
       HSINSTALL_STATE_KEY: KEY.toString('hex'),
       HSINSTALL_APP_CONFIG: configPath,
       HSINSTALL_STORE: 'sqlite:///:memory:',
+      HSINSTALL_TOKEN_KEY: TOKEN_KEY,
     };
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,7 +43,7 @@ describe('hsinstall/hook: settings', () => {
       assert.equal(e.setting, setting);
       assert.ok(e.message.startsWith(`${setting}: `), e.message);
       if (pattern) assert.match(e.message, pattern);
-      for (const secret of [CLIENT_SECRET, KEY.toString('hex'), 'abcdef0123456789']) assert.ok(!e.message.includes(secret), e.message);
+      for (const secret of [CLIENT_SECRET, KEY.toString('hex'), 'abcdef0123456789', TOKEN_KEY]) assert.ok(!e.message.includes(secret), e.message);
       return true;
     });
   }
@@ -54,12 +56,12 @@ describe('hsinstall/hook: settings', () => {
     assert.deepEqual(h.settings.returnOrigins, []);
     assert.deepEqual(h.settings.scopes.conditional, ['e-commerce']);
     await h.close();
-    assert.deepEqual(Object.values(ENV), ['HSINSTALL_CLIENT_ID', 'HSINSTALL_CLIENT_SECRET', 'HSINSTALL_STATE_KEY', 'HSINSTALL_APP_CONFIG', 'HSINSTALL_REDIRECT_URI', 'HSINSTALL_API_BASE', 'HSINSTALL_RETURN_ORIGINS', 'HSINSTALL_STORE']);
+    assert.deepEqual(Object.values(ENV), ['HSINSTALL_CLIENT_ID', 'HSINSTALL_CLIENT_SECRET', 'HSINSTALL_STATE_KEY', 'HSINSTALL_APP_CONFIG', 'HSINSTALL_REDIRECT_URI', 'HSINSTALL_API_BASE', 'HSINSTALL_RETURN_ORIGINS', 'HSINSTALL_STORE', 'HSINSTALL_TOKEN_KEY']);
     assert.equal(hook.DEFAULT_STORE, 'sqlite:///./hsinstall.db');
   });
 
   it('a missing required setting names its variable', async () => {
-    for (const name of ['HSINSTALL_CLIENT_ID', 'HSINSTALL_CLIENT_SECRET', 'HSINSTALL_STATE_KEY', 'HSINSTALL_APP_CONFIG']) {
+    for (const name of ['HSINSTALL_CLIENT_ID', 'HSINSTALL_CLIENT_SECRET', 'HSINSTALL_STATE_KEY', 'HSINSTALL_APP_CONFIG', 'HSINSTALL_TOKEN_KEY']) {
       await refused({ [name]: undefined }, name, /is not set/);
       await refused({ [name]: '' }, name, /is not set/);
     }
@@ -72,6 +74,34 @@ describe('hsinstall/hook: settings', () => {
     await refused({ HSINSTALL_STATE_KEY: randomBytes(31).toString('hex') }, 'HSINSTALL_STATE_KEY', /at least 32/);
     await refused({ HSINSTALL_STATE_KEY: 'not a key, with spaces and commas' }, 'HSINSTALL_STATE_KEY', /neither hex nor base64url/);
     await refused({}, 'options.stateKey', /at least 32/, { stateKey: new Uint8Array(16) });
+  });
+
+  it('the token key: one or more 32-byte keys (hex, base64, base64url), spaces or commas between; anything else names HSINSTALL_TOKEN_KEY with how to make one', async () => {
+    const other = randomBytes(32);
+    const [mine, theirs] = [hook.keyId(Buffer.from(TOKEN_KEY, 'hex')), hook.keyId(other)];
+    for (const [good, ids] of [
+      [TOKEN_KEY, [mine]],
+      [other.toString('base64'), [theirs]],
+      [other.toString('base64url'), [theirs]],
+      [`${TOKEN_KEY} ${other.toString('base64url')}`, [mine, theirs]],
+      [`${other.toString('hex')},${TOKEN_KEY}`, [theirs, mine]],
+      [` ${TOKEN_KEY} ,  ${other.toString('base64')} `, [mine, theirs]],
+    ]) {
+      const h = await start({ HSINSTALL_TOKEN_KEY: good });
+      assert.deepEqual([h.store.keys.sealId, h.store.keys.ids], [ids[0], ids]);
+      await h.close();
+    }
+    await refused({ HSINSTALL_TOKEN_KEY: undefined }, 'HSINSTALL_TOKEN_KEY', /is not set.*openssl rand -hex 32/);
+    await refused({ HSINSTALL_TOKEN_KEY: randomBytes(31).toString('hex') }, 'HSINSTALL_TOKEN_KEY', /key 1 is 62 hex characters.*openssl rand -hex 32/);
+    await refused({ HSINSTALL_TOKEN_KEY: randomBytes(33).toString('base64url') }, 'HSINSTALL_TOKEN_KEY', /key 1 is neither.*openssl rand -hex 32/);
+    await refused({ HSINSTALL_TOKEN_KEY: `${TOKEN_KEY} abcdef0123456789` }, 'HSINSTALL_TOKEN_KEY', /key 2 is 16 hex characters/);
+    await refused({ HSINSTALL_TOKEN_KEY: 'not a key at all, no' }, 'HSINSTALL_TOKEN_KEY', /key 1 is neither/);
+    const keyFile = join(dir, 'token-key');
+    writeFileSync(keyFile, `${TOKEN_KEY}\n`);
+    await (await start({ HSINSTALL_TOKEN_KEY: undefined, HSINSTALL_TOKEN_KEY_FILE: keyFile })).close();
+    await refused({ HSINSTALL_TOKEN_KEY_FILE: keyFile }, 'HSINSTALL_TOKEN_KEY', /both HSINSTALL_TOKEN_KEY and HSINSTALL_TOKEN_KEY_FILE/);
+    writeFileSync(keyFile, 'short\n');
+    await refused({ HSINSTALL_TOKEN_KEY: undefined, HSINSTALL_TOKEN_KEY_FILE: keyFile }, 'HSINSTALL_TOKEN_KEY', /key 1 is neither/);
   });
 
   it('*_FILE reads a value from a file (trimmed); both set, or an unreadable file, is an error', async () => {
@@ -117,10 +147,10 @@ describe('hsinstall/hook: settings', () => {
     assert.equal(again.store.db.prepare('SELECT count(*) FROM hsinstall_states').pluck().get(), 1);
     assert.deepEqual(
       again.store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all(),
-      ['hsinstall_attempts', 'hsinstall_codes', 'hsinstall_installs', 'hsinstall_refresh_locks', 'hsinstall_states'],
+      ['hsinstall_attempts', 'hsinstall_codes', 'hsinstall_installs', 'hsinstall_migrations', 'hsinstall_refresh_locks', 'hsinstall_states'],
     );
     await again.close();
-    await refused({ HSINSTALL_STORE: 'postgres://db.example/hsinstall' }, 'HSINSTALL_STORE', /not supported by the Node hook/);
+    await refused({ HSINSTALL_STORE: 'mysql://db.example/hsinstall' }, 'HSINSTALL_STORE', /is not a store URL/);
     await refused({ HSINSTALL_STORE: 'sqlite:///' }, 'HSINSTALL_STORE');
     await refused({ HSINSTALL_STORE: `sqlite:///${join(dir, 'no', 'such', 'dir', 'x.db')}` }, 'HSINSTALL_STORE', /cannot open/);
   });
@@ -276,6 +306,7 @@ describe('hsinstall/hook: a store the site supplies, and the functions made from
         HSINSTALL_APP_CONFIG: configPath,
         HSINSTALL_API_BASE: sandbox.origin,
         HSINSTALL_STORE: `sqlite:///${join(dir, 'env.db')}`,
+        HSINSTALL_TOKEN_KEY: TOKEN_KEY,
       });
       const state = await hook.issueState();
       const code = await codeFor(state);
@@ -307,6 +338,7 @@ describe('hsinstall/hook: a store the site supplies, and the functions made from
       HSINSTALL_APP_CONFIG: configPath,
       HSINSTALL_API_BASE: sandbox.origin,
       HSINSTALL_STORE: `sqlite:///${join(dir, 'serve.db')}`,
+      HSINSTALL_TOKEN_KEY: TOKEN_KEY,
     };
     const child = spawn(process.execPath, [serve, '--port', '0', '--prefix', '/hook'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const stderr = [];

@@ -17,21 +17,13 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 import { load, HsInstallError } from '../index.js';
-import { HookConfigError, resolveSettings, ENV, DEFAULT_STORE } from './settings.js';
-import { sqliteStore, sqlitePath, SCHEMA } from './store.js';
+import { HookError, HookConfigError, safeUrl } from './errors.js';
+import { resolveSettings, storeSettings, ENV, DEFAULT_STORE } from './settings.js';
+import { sqliteStore, sqlitePath } from './store.js';
+import { pgStore, isPgUrl } from './pg-store.js';
+import { parseKeyRing, keyId, KeyRing } from './seal.js';
 
-export { HookConfigError, ENV, DEFAULT_STORE, sqliteStore, SCHEMA };
-
-/** A failed hook call: `code` is the core's diagnostic code or one of the hook's own (docs/hook.md, "Outcomes"). */
-export class HookError extends Error {
-  constructor(code, message, options = {}) {
-    super(message);
-    this.name = 'HookError';
-    this.code = code;
-    this.retryable = Boolean(options.retryable);
-    if (options.diagnostics) this.diagnostics = options.diagnostics;
-  }
-}
+export { HookError, HookConfigError, ENV, DEFAULT_STORE, sqliteStore, pgStore, parseKeyRing, keyId, KeyRing };
 
 const STATE_BYTES = 32;
 const STATE_TTL = 600; // seconds a state from POST /state stays valid
@@ -41,6 +33,9 @@ const RETRY_AFTER_MAX_MS = 10000;
 const REFRESH_AT = 0.75; // of the access token's lifetime, as HubSpot's own tools do
 const CSV_DAYS = 30;
 const DETAIL_MAX = 500;
+const KEPT_ATTEMPTS = 1000; // attempts kept in memory while the store cannot be reached
+const STORE_RETRY_MS = 20000; // how long a store write after HubSpot issued tokens is retried
+const UNAVAILABLE_MESSAGE = 'The install could not be recorded just now (the store is unavailable); try again in a moment.';
 // Token errors that mean "this code is spent or wrong": the page's request was at fault (400).
 const CODE_ERRORS = new Set(['token.bad_auth_code', 'token.expired_auth_code', 'token.redirect_mismatch', 'token.invalid_grant', 'token.bad_code_verifier']);
 
@@ -63,7 +58,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export async function createHook(options = {}) {
   const hs = await load(options.wasm === undefined ? undefined : { wasm: options.wasm });
   const s = resolveSettings(hs, options);
-  const store = await openStore(s.store, s.storeName, options);
+  const store = await openStore(s, options);
   const clock = options.now || (() => Date.now() / 1000);
   const now = () => Math.floor(clock());
   const doFetch = options.fetch || globalThis.fetch;
@@ -81,7 +76,7 @@ export async function createHook(options = {}) {
 
   // Nothing secret leaves the hook, whatever a message quotes: the client secret and the
   // state key always, and per call the code, the state and the tokens.
-  const fixed = [s.clientSecret, s.stateKeyText, s.stateKey.toString('hex'), s.stateKey.toString('base64url'), s.stateKey.toString('base64').replace(/=+$/, '')];
+  const fixed = [s.clientSecret, s.stateKeyText, s.stateKey.toString('hex'), s.stateKey.toString('base64url'), s.stateKey.toString('base64').replace(/=+$/, ''), ...s.keyText.split(/[\s,]+/)];
   function redact(text, ...more) {
     let t = String(text);
     for (const x of [...fixed, ...more].filter((x) => typeof x === 'string' && x.length >= 6).sort((a, b) => b.length - a.length))
@@ -96,6 +91,74 @@ export async function createHook(options = {}) {
   }
   const mac = (text) => createHmac('sha256', s.stateKey).update(text).digest();
   const hash = (code) => createHash('sha256').update(code, 'utf8').digest('hex');
+
+  // ---- the store while it cannot be reached (docs/hook.md, "What the database enforces") --
+  // Attempts that could not be written are kept (up to 1000, oldest dropped first) and
+  // appended, in order, once the store answers again.
+  const storeRetryMs = options.storeRetryMs ?? STORE_RETRY_MS;
+  const kept = [];
+  let flushing = null;
+  let flushTimer = null;
+  const isUnavailable = (e) => e instanceof HookError && e.code === 'hook.store_unavailable';
+  function later() {
+    if (flushTimer) return;
+    flushTimer = setTimeout(() => {
+      flushTimer = null;
+      flushKept();
+    }, 1000);
+    flushTimer.unref?.();
+  }
+  function keep(attempt) {
+    if (kept.length >= KEPT_ATTEMPTS) kept.shift();
+    kept.push(attempt);
+    later();
+  }
+  /** Appends the kept attempts, oldest first; stops (and tries again later) while the store is down. */
+  function flushKept() {
+    if (!kept.length) return Promise.resolve();
+    if (!flushing)
+      flushing = (async () => {
+        try {
+          while (kept.length) {
+            await store.appendAttempt(kept[0]);
+            kept.shift();
+          }
+          log('store', 'recovered', 'recovered');
+        } catch {
+          later();
+        } finally {
+          flushing = null;
+        }
+      })();
+    return flushing;
+  }
+  /** An attempt appended, or kept while the store cannot be reached. */
+  async function addAttempt(attempt) {
+    try {
+      await store.appendAttempt(attempt);
+    } catch (e) {
+      if (!isUnavailable(e)) throw e;
+      keep(attempt);
+      return;
+    }
+    await flushKept();
+  }
+  /** finishExchange, retried with backoff for up to storeRetryMs while the store cannot be reached. */
+  async function finishStored(codeHash, outcome, attempt, record) {
+    const deadline = Date.now() + storeRetryMs;
+    for (let n = 0; ; n++) {
+      try {
+        await store.finishExchange(codeHash, outcome, attempt, record);
+        await flushKept();
+        return;
+      } catch (e) {
+        if (!isUnavailable(e) || Date.now() >= deadline) throw e;
+        log('store', 'retrying', 'hook.store_unavailable', attempt.portalId ?? null);
+        await sleep(Math.min(2000, 100 * 2 ** n, Math.max(0, deadline - Date.now())));
+      }
+    }
+  }
+  const unavailableBody = () => ({ ok: false, code: 'hook.store_unavailable', message: UNAVAILABLE_MESSAGE, retryable: true });
 
   // ---- HTTP to HubSpot: a core-built request, the core's parse, retried while retryable --
 
@@ -190,6 +253,7 @@ export async function createHook(options = {}) {
     const token = hs.decodeState(unsigned);
     const state = hs.signState(unsigned, mac(token.signed_part));
     await store.saveState(token.nonce, token.expires_at);
+    await flushKept();
     if (t - lastPurge > 3600 && typeof store.purge === 'function') {
       lastPurge = t;
       await store.purge(t);
@@ -239,8 +303,15 @@ export async function createHook(options = {}) {
       message = redact(message, code, state);
       const body = { ok: false, code: reason, message, retryable };
       const attempt = { at: t, outcome: 'failed', reason, portalId, detail: redact(detail || message, code, state).slice(0, DETAIL_MAX) };
-      if (codeHash === null) await store.appendAttempt(attempt);
-      else await store.finishExchange(codeHash, JSON.stringify({ status, body }), attempt, null);
+      if (codeHash === null) await addAttempt(attempt);
+      else {
+        try {
+          await finishStored(codeHash, JSON.stringify({ status, body }), attempt, null);
+        } catch (e) {
+          if (!isUnavailable(e)) throw e;
+          keep(attempt); // the code stays pending: a replay of it waits, then answers hook.code_replayed
+        }
+      }
       log(event, 'failed', reason, portalId);
       return { status, body };
     }
@@ -278,13 +349,25 @@ export async function createHook(options = {}) {
     }
     // 3. One exchange per code, and the state consumed, atomically in the store.
     const codeHash = hash(code);
-    const { verdict, outcome: first } = await store.beginExchange(nonce, codeHash, t);
+    let begun;
+    try {
+      begun = await store.beginExchange(nonce, codeHash, t);
+    } catch (e) {
+      if (!isUnavailable(e)) throw e;
+      // Nothing consumed: the page's retry of the same code and state may succeed.
+      keep({ at: t, outcome: 'failed', reason: 'hook.store_unavailable', portalId: null, detail: redact(e.message, code, state).slice(0, DETAIL_MAX) });
+      log(event, 'failed', 'hook.store_unavailable');
+      return { status: 503, body: unavailableBody() };
+    }
+    await flushKept();
+    const { verdict, outcome: first } = begun;
     if (verdict === 'state_replayed') return fail(409, 'hook.state_replayed', 'This install was already completed, or was not started here. Start the install again.');
     if (verdict === 'replayed') return replayed(codeHash, first, t, event);
     // From here the code is claimed: its outcome is recorded whatever happens.
     try {
       return await install({ code, redirect, codeHash, t, event, fail });
     } catch (e) {
+      if (isUnavailable(e)) return { status: 503, body: unavailableBody() };
       log('error', 'failed', 'hook.internal_error');
       return fail(500, 'hook.internal_error', 'The install could not be completed; try again.', { retryable: true, codeHash }).catch(() => ({
         status: 500,
@@ -341,11 +424,9 @@ export async function createHook(options = {}) {
     let detail = `granted ${granted.length} scopes`;
     if (comparison.missing_optional.length) detail += `; optional not granted: ${comparison.missing_optional.join(' ')}`;
     detail = redact(detailOf(detail + note, exchanged.tries), ...secret);
-    await store.finishExchange(
-      codeHash,
-      JSON.stringify({ status: 200, body }),
-      { at: t, outcome: 'installed', reason: 'installed', portalId, detail },
-      {
+    const attempt = { at: t, outcome: 'installed', reason: 'installed', portalId, detail };
+    try {
+      await finishStored(codeHash, JSON.stringify({ status: 200, body }), attempt, {
         portalId,
         userId: userId ?? null,
         hubDomain,
@@ -354,8 +435,15 @@ export async function createHook(options = {}) {
         refreshToken: tokens.refresh_token,
         expiresAt: t + tokens.expires_in,
         updatedAt: t,
-      },
-    );
+      });
+    } catch (e) {
+      if (!isUnavailable(e)) throw e;
+      // HubSpot issued tokens the store could not take within storeRetryMs: the code stays
+      // pending, the failure is kept for the attempt log.
+      keep({ at: t, outcome: 'failed', reason: 'hook.store_unavailable', portalId, detail: `HubSpot issued tokens; the store did not take them within ${Math.round(storeRetryMs / 1000)} s` });
+      log(event, 'failed', 'hook.store_unavailable', portalId);
+      return { status: 503, body: unavailableBody() };
+    }
     log(event, 'installed', 'installed', portalId);
     return { status: 200, body };
   }
@@ -368,13 +456,13 @@ export async function createHook(options = {}) {
       first = await store.getCodeOutcome(codeHash);
     }
     if (first === null) {
-      await store.appendAttempt({ at: t, outcome: 'replayed', reason: 'hook.code_replayed', portalId: null, detail: 'first exchange still running' });
+      await addAttempt({ at: t, outcome: 'replayed', reason: 'hook.code_replayed', portalId: null, detail: 'first exchange still running' });
       log(event, 'replayed', 'hook.code_replayed');
       return { status: 409, body: { ok: false, code: 'hook.code_replayed', message: 'This code is being exchanged already; try again in a moment.', retryable: true } };
     }
     const o = JSON.parse(first);
     const portalId = o.body.portal_id ?? null;
-    await store.appendAttempt({ at: t, outcome: 'replayed', reason: 'hook.code_replayed', portalId, detail: `first outcome: ${o.body.ok ? 'installed' : o.body.code}` });
+    await addAttempt({ at: t, outcome: 'replayed', reason: 'hook.code_replayed', portalId, detail: `first outcome: ${o.body.ok ? 'installed' : o.body.code}` });
     log(event, 'replayed', 'hook.code_replayed', portalId);
     return { status: o.status, body: o.body };
   }
@@ -404,12 +492,12 @@ export async function createHook(options = {}) {
       if (!(e instanceof HsInstallError)) throw e;
       const d = firstError(e.diagnostics);
       const message = redact(d.message);
-      await store.appendAttempt({ at: t, outcome: 'failed', reason: d.code, portalId: null, detail: message.slice(0, DETAIL_MAX) });
+      await addAttempt({ at: t, outcome: 'failed', reason: d.code, portalId: null, detail: message.slice(0, DETAIL_MAX) });
       log('callback', 'failed', d.code);
       return { status: 400, body: { ok: false, code: d.code, message, retryable: false }, hint: d.hint };
     }
     if (cb.kind === 'marketplace_authorize') {
-      await store.appendAttempt({ at: t, outcome: 'redirected', reason: 'callback.marketplace_initiated', portalId: null, detail: 'step=authorize: sent on to HubSpot' });
+      await addAttempt({ at: t, outcome: 'redirected', reason: 'callback.marketplace_initiated', portalId: null, detail: 'step=authorize: sent on to HubSpot' });
       log('callback', 'redirected', 'callback.marketplace_initiated');
       return { status: 302, location: cb.return_url };
     }
@@ -567,7 +655,7 @@ export async function createHook(options = {}) {
       if (!problem && (!data || typeof data !== 'object' || Array.isArray(data) || typeof data.code !== 'string'))
         problem = [400, 'The request must be a JSON object with code, state and redirect_uri.'];
       if (problem) {
-        await store.appendAttempt({ at: now(), outcome: 'failed', reason: 'hook.bad_request', portalId: null, detail: problem[1] });
+        await addAttempt({ at: now(), outcome: 'failed', reason: 'hook.bad_request', portalId: null, detail: problem[1] });
         log('exchange', 'failed', 'hook.bad_request');
         return sendJson(res, problem[0], { ok: false, code: 'hook.bad_request', message: problem[1], retryable: false });
       }
@@ -588,6 +676,12 @@ export async function createHook(options = {}) {
   /** The request handler for node:http and Express-style servers: (req, res, next?). */
   function handler(req, res, next) {
     route(req, res, typeof next === 'function' ? next : null).catch((e) => {
+      if (isUnavailable(e)) {
+        log('store', 'failed', 'hook.store_unavailable');
+        if (!res.headersSent) sendJson(res, 503, unavailableBody(), { 'retry-after': '1' });
+        else res.destroy();
+        return;
+      }
       // Never a stack trace (or a secret in one) to the page or the log.
       log('error', 'failed', 'hook.internal_error');
       if (process.env.HSINSTALL_HOOK_DEBUG) console.error(e);
@@ -609,19 +703,39 @@ export async function createHook(options = {}) {
     attemptsCsv,
     settings: Object.freeze({ clientId: s.clientId, redirectUri: s.redirectUri, apiBase: s.apiBase, returnOrigins: s.returnOrigins, redirectUrls: registered, scopes }),
     store,
+    /** How many attempts are kept in memory, not yet appended (the store could not be reached). */
+    get keptAttempts() {
+      return kept.length;
+    },
+    /** Appends the kept attempts now (resolves when done, or when the store is still down). */
+    flushAttempts: () => flushKept(),
     close: async () => {
+      if (flushTimer) clearTimeout(flushTimer);
+      await flushKept().catch(() => {});
       if (typeof store.close === 'function') await store.close();
     },
   });
 }
 
-async function openStore(store, name, options) {
+/** The store the settings name: an object of the site's own, a postgresql:// URL or a sqlite:/// URL. */
+async function openStore(s, options) {
+  const { store, storeName: name, keys } = s;
   if (store && typeof store === 'object') return store;
+  if (isPgUrl(store)) {
+    try {
+      return await pgStore(store, { keys, keySetting: keys.setting, pg: options.pg, max: options.poolSize });
+    } catch (e) {
+      if (e instanceof HookConfigError || e instanceof HookError) throw e;
+      throw Object.assign(new HookConfigError(name, `cannot open ${safeUrl(store)}: ${e.message}`), { cause: e });
+    }
+  }
   const path = sqlitePath(store);
-  if (path === null) throw new HookConfigError(name, `${JSON.stringify(String(store))} is not supported by the Node hook: use sqlite:///path/to/hsinstall.db (sqlite:////absolute/path), or pass a store object`);
+  if (path === null)
+    throw new HookConfigError(name, `${JSON.stringify(safeUrl(store))} is not a store URL: use sqlite:///path/to/hsinstall.db (sqlite:////absolute/path) or postgresql://user@host/db, or pass a store object`);
   try {
-    return await sqliteStore(path, { Database: options.Database });
+    return await sqliteStore(path, { keys, keySetting: keys.setting, Database: options.Database, url: store });
   } catch (e) {
+    if (e instanceof HookConfigError) throw e;
     throw Object.assign(new HookConfigError(name, `cannot open ${store}: ${e.message}`), { cause: e });
   }
 }

@@ -5,14 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
-/** A missing or invalid setting; `setting` names the variable (or option). */
-export class HookConfigError extends Error {
-  constructor(setting, message) {
-    super(`${setting}: ${message}`);
-    this.name = 'HookConfigError';
-    this.setting = setting;
-  }
-}
+import { HookConfigError } from './errors.js';
+import { parseKeyRing } from './seal.js';
+
+export { HookConfigError };
 
 /** The environment variable of each option. */
 export const ENV = Object.freeze({
@@ -24,6 +20,7 @@ export const ENV = Object.freeze({
   apiBase: 'HSINSTALL_API_BASE',
   returnOrigins: 'HSINSTALL_RETURN_ORIGINS',
   store: 'HSINSTALL_STORE',
+  tokenKey: 'HSINSTALL_TOKEN_KEY',
 });
 
 export const DEFAULT_STORE = 'sqlite:///./hsinstall.db';
@@ -120,7 +117,7 @@ export function resolveSettings(hs, options = {}) {
   const [origins] = pick('returnOrigins');
   const returnOrigins = origins === undefined ? [] : typeof origins === 'string' ? origins.split(/\s+/).filter(Boolean) : [...origins].map(String);
 
-  const [store, storeName] = pick('store');
+  const { store, storeName, keys, keyText: tokenKeyText } = storeSettings(options);
   return {
     clientId,
     clientSecret,
@@ -132,7 +129,24 @@ export function resolveSettings(hs, options = {}) {
     redirectUri,
     apiBase,
     returnOrigins,
-    store: store === undefined ? DEFAULT_STORE : store,
+    store,
     storeName,
+    keys,
+    keyText: tokenKeyText,
   };
+}
+
+/**
+ * The store's settings alone (the hook's commands need no more): the store (a URL, or a
+ * store object passed as options.store) and the key ring that seals tokens at rest,
+ * required unless the store is an object of the site's own.
+ */
+export function storeSettings(options = {}) {
+  const env = options.env || process.env;
+  const pick = (key) => (options[key] !== undefined && options[key] !== null ? [options[key], `options.${key}`] : [fromEnv(env, ENV[key]), ENV[key]]);
+  const [store, storeName] = pick('store');
+  const [keyText, keyName] = pick('tokenKey');
+  const own = store && typeof store === 'object';
+  const keys = own && (keyText === undefined || keyText === '') ? null : parseKeyRing(keyText, keyName);
+  return { store: store === undefined || store === '' ? DEFAULT_STORE : store, storeName, keys, keyText: typeof keyText === 'string' ? keyText : '' };
 }

@@ -1,5 +1,10 @@
 // The Node hook's storage (docs/hook.md, "Store"), the same tables and the same
-// transactions as the Python hook's SQLiteStore, so both may share one database.
+// transactions as the Python hook's stores, so both may share one database: SQLite here
+// (better-sqlite3), PostgreSQL in pg-store.js (pg). Both migrate the database at open
+// (migrate.js, schema/<dialect>/*.sql) and seal tokens at rest (seal.js): a store opens
+// with a key ring, refuses one lacking a row's key id, and fails a row whose seal does not
+// open with hook.store_corrupt; the PostgreSQL store fails with hook.store_unavailable
+// (retryable, nothing done) while the database cannot be reached.
 //
 // A store is a plain object; every method may return a value or a promise of one. The
 // database, not process memory, enforces what must hold across processes: single-use
@@ -27,6 +32,10 @@
 //   updateTokens(portalId, oldRefreshToken, tokens) -> boolean   false: the row no longer holds oldRefreshToken
 //   purge(now)                                          optional: states and finished codes a day past their time
 //   close()                                             optional
+// and, on the stores made here (not needed of a store passed in):
+//   rotateKey({batch}) -> number                        re-seals every install row not sealed by the ring's first key
+//   raw                                                 {dialect, all(sql, params), batch([[sql, params], ...]) -> changes[]}:
+//                                                       rows as stored (sealed), for migrate-store; `?` placeholders
 //
 // install: {portalId, userId, hubDomain, scopes: string[], accessToken, refreshToken, expiresAt, updatedAt}
 // tokens:  {accessToken, refreshToken, expiresAt, updatedAt}
@@ -34,18 +43,8 @@
 // outcome: the answer as JSON text, {"status": <http status>, "body": {...}}
 // Times are Unix seconds.
 
-/** The tables of docs/hook.md (with the Python hook's attempt index and refresh leases). */
-export const SCHEMA = `
-CREATE TABLE IF NOT EXISTS hsinstall_states (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, used_at INTEGER);
-CREATE TABLE IF NOT EXISTS hsinstall_codes (code_hash TEXT PRIMARY KEY, outcome TEXT NOT NULL, at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS hsinstall_installs (
-  portal_id INTEGER PRIMARY KEY, user_id INTEGER, hub_domain TEXT, scopes TEXT NOT NULL,
-  access_token TEXT NOT NULL, refresh_token TEXT NOT NULL, expires_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS hsinstall_attempts (
-  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL, portal_id INTEGER, detail TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS hsinstall_attempts_at ON hsinstall_attempts (at);
-CREATE TABLE IF NOT EXISTS hsinstall_refresh_locks (portal_id INTEGER PRIMARY KEY, holder TEXT NOT NULL, until INTEGER NOT NULL);
-`;
+import { checkKeyIds, migrateSqlite } from './migrate.js';
+import { parseKeyRing } from './seal.js';
 
 /** The outcome a code has while its first exchange runs. */
 export const PENDING = 'pending';
@@ -63,12 +62,52 @@ export function sqlitePath(url) {
   return m ? m[1] : null;
 }
 
+
+const SEALED = ['access_token', 'refresh_token'];
+const ROTATE_BATCH = 500;
+
+/** The install row's values, tokens sealed with the ring's first key. */
+export function sealInstall(ring, i) {
+  return {
+    portalId: i.portalId,
+    userId: i.userId ?? null,
+    hubDomain: i.hubDomain ?? null,
+    scopes: i.scopes.join(' '),
+    access: ring.seal('access_token', i.portalId, i.accessToken),
+    refresh: ring.seal('refresh_token', i.portalId, i.refreshToken),
+    expiresAt: i.expiresAt,
+    updatedAt: i.updatedAt,
+    keyId: ring.sealId,
+  };
+}
+
+/** An install from its stored row (snake_case columns), tokens opened. */
+export function openInstall(ring, r) {
+  const portalId = Number(r.portal_id);
+  return {
+    portalId,
+    userId: r.user_id === null ? null : Number(r.user_id),
+    hubDomain: r.hub_domain,
+    scopes: r.scopes ? r.scopes.split(' ') : [],
+    accessToken: ring.open('access_token', portalId, r.access_token),
+    refreshToken: ring.open('refresh_token', portalId, r.refresh_token),
+    expiresAt: Number(r.expires_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+/** A row re-sealed with the ring's first key: [access, refresh]. */
+export const reseal = (ring, r) => SEALED.map((c) => ring.seal(c, Number(r.portal_id), ring.open(c, Number(r.portal_id), r[c])));
+
 /**
  * The default store: SQLite through better-sqlite3 (an optional peer dependency:
- * `npm install better-sqlite3@12`). `path` is a file path or ':memory:';
- * `options.Database` replaces the better-sqlite3 constructor.
+ * `npm install better-sqlite3@12`). `path` is a file path or ':memory:'. Options: `keys`,
+ * the key ring (a KeyRing, or HSINSTALL_TOKEN_KEY's text; required); `Database`, the
+ * better-sqlite3 constructor; `timeoutMs` (busy timeout, 30000); `synchronous` ('FULL').
+ * Migrates the file at open and refuses a ring lacking a row's key id (HookConfigError).
  */
 export async function sqliteStore(path, options = {}) {
+  const ring = parseKeyRing(options.keys, options.keySetting);
   let Database = options.Database;
   if (!Database) {
     try {
@@ -81,9 +120,15 @@ export async function sqliteStore(path, options = {}) {
     }
   }
   const db = new Database(path, { timeout: options.timeoutMs ?? 30000 });
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous || 'FULL'}`);
-  db.exec(SCHEMA);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous || 'FULL'}`);
+    migrateSqlite(db, ring, { url: options.url || `sqlite:///${path}` });
+    checkKeyIds(db.prepare('SELECT DISTINCT key_id FROM hsinstall_installs WHERE key_id IS NOT NULL').pluck().all(), ring);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
 
   const q = (sql) => db.prepare(sql);
   const s = {
@@ -91,10 +136,10 @@ export async function sqliteStore(path, options = {}) {
     codeOutcome: q('SELECT outcome FROM hsinstall_codes WHERE code_hash = ?').pluck(),
     consume: q('UPDATE hsinstall_states SET used_at = ? WHERE nonce = ? AND used_at IS NULL AND expires_at > ?'),
     claim: q('INSERT INTO hsinstall_codes (code_hash, outcome, at) VALUES (?, ?, ?)'),
-    upsert: q(`INSERT INTO hsinstall_installs (portal_id, user_id, hub_domain, scopes, access_token, refresh_token, expires_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (portal_id) DO UPDATE SET user_id = excluded.user_id,
+    upsert: q(`INSERT INTO hsinstall_installs (portal_id, user_id, hub_domain, scopes, access_token, refresh_token, expires_at, updated_at, key_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (portal_id) DO UPDATE SET user_id = excluded.user_id,
       hub_domain = excluded.hub_domain, scopes = excluded.scopes, access_token = excluded.access_token,
-      refresh_token = excluded.refresh_token, expires_at = excluded.expires_at, updated_at = excluded.updated_at`),
+      refresh_token = excluded.refresh_token, expires_at = excluded.expires_at, updated_at = excluded.updated_at, key_id = excluded.key_id`),
     setOutcome: q('UPDATE hsinstall_codes SET outcome = ? WHERE code_hash = ?'),
     attempt: q('INSERT INTO hsinstall_attempts (at, outcome, reason, portal_id, detail) VALUES (?, ?, ?, ?, ?)'),
     install: q('SELECT * FROM hsinstall_installs WHERE portal_id = ?'),
@@ -103,10 +148,12 @@ export async function sqliteStore(path, options = {}) {
     dropLease: q('DELETE FROM hsinstall_refresh_locks WHERE portal_id = ? AND until < ?'),
     takeLease: q('INSERT OR IGNORE INTO hsinstall_refresh_locks (portal_id, holder, until) VALUES (?, ?, ?)'),
     releaseLease: q('DELETE FROM hsinstall_refresh_locks WHERE portal_id = ? AND holder = ?'),
-    tokens: q(`UPDATE hsinstall_installs SET access_token = ?, refresh_token = ?, expires_at = ?, updated_at = ?
-      WHERE portal_id = ? AND refresh_token = ?`),
+    refreshOf: q('SELECT portal_id, refresh_token FROM hsinstall_installs WHERE portal_id = ?'),
+    tokens: q('UPDATE hsinstall_installs SET access_token = ?, refresh_token = ?, expires_at = ?, updated_at = ?, key_id = ? WHERE portal_id = ?'),
     purgeStates: q('DELETE FROM hsinstall_states WHERE expires_at < ?'),
     purgeCodes: q('DELETE FROM hsinstall_codes WHERE at < ? AND outcome != ?'),
+    stale: q('SELECT portal_id, access_token, refresh_token, key_id FROM hsinstall_installs WHERE key_id IS NOT ? ORDER BY portal_id LIMIT ?'),
+    resealed: q('UPDATE hsinstall_installs SET access_token = ?, refresh_token = ?, key_id = ? WHERE portal_id = ? AND key_id IS ?'),
   };
   // Writes take the database's write lock at once (BEGIN IMMEDIATE), so the checks inside
   // hold across processes, as the Python hook's do.
@@ -123,8 +170,8 @@ export async function sqliteStore(path, options = {}) {
     s.claim.run(codeHash, PENDING, now);
     return { verdict: 'new', outcome: null };
   });
-  const finish = tx((codeHash, outcome, attempt, i) => {
-    if (i) s.upsert.run(i.portalId, i.userId ?? null, i.hubDomain ?? null, i.scopes.join(' '), i.accessToken, i.refreshToken, i.expiresAt, i.updatedAt);
+  const finish = tx((codeHash, outcome, attempt, r) => {
+    if (r) s.upsert.run(r.portalId, r.userId, r.hubDomain, r.scopes, r.access, r.refresh, r.expiresAt, r.updatedAt, r.keyId);
     if (codeHash !== null && codeHash !== undefined) s.setOutcome.run(outcome, codeHash);
     addAttempt(attempt);
   });
@@ -132,44 +179,60 @@ export async function sqliteStore(path, options = {}) {
     s.dropLease.run(portalId, now);
     return s.takeLease.run(portalId, holder, until).changes === 1;
   });
+  // The newest refresh token wins: compared after opening, inside the transaction.
+  const update = tx((portalId, old, t, access, refresh) => {
+    const r = s.refreshOf.get(portalId);
+    if (!r || ring.open('refresh_token', portalId, r.refresh_token) !== old) return false;
+    return s.tokens.run(access, refresh, t.expiresAt, t.updatedAt, ring.sealId, portalId).changes === 1;
+  });
   const purge = tx((now) => {
     s.purgeStates.run(now - 86400);
     s.purgeCodes.run(now - 86400, PENDING);
   });
+  const rotateBatch = tx((n) => {
+    let moved = 0;
+    for (const r of s.stale.all(ring.sealId, n)) {
+      const [access, refresh] = reseal(ring, r);
+      moved += s.resealed.run(access, refresh, ring.sealId, r.portal_id, r.key_id).changes;
+    }
+    return moved;
+  });
+  const raw = {
+    dialect: 'sqlite',
+    all: (sql, params = []) => db.prepare(sql).all(...params),
+    batch: (list) => db.transaction(() => list.map(([sql, params = []]) => db.prepare(sql).run(...params).changes)).immediate(),
+  };
 
   return {
     db,
+    keys: ring,
+    raw,
     saveState: (nonce, expiresAt) => void s.saveState.run(nonce, expiresAt),
     beginExchange: (nonce, codeHash, now) => begin(nonce ?? null, codeHash, now),
     getCodeOutcome(codeHash) {
       const o = s.codeOutcome.get(codeHash);
       return o === undefined || o === PENDING ? null : o;
     },
-    finishExchange: (codeHash, outcome, attempt, install) => void finish(codeHash ?? null, outcome, attempt, install ?? null),
+    finishExchange: (codeHash, outcome, attempt, install) => void finish(codeHash ?? null, outcome, attempt, install ? sealInstall(ring, install) : null),
     appendAttempt: (a) => void addAttempt(a),
     getInstall(portalId) {
       const r = s.install.get(portalId);
-      return r ? fromRow(r) : null;
+      return r ? openInstall(ring, r) : null;
     },
-    listInstalls: () => s.installs.all().map(fromRow),
+    listInstalls: () => s.installs.all().map((r) => openInstall(ring, r)),
     listAttempts: (since) => s.attempts.all(since).map((r) => ({ at: r.at, outcome: r.outcome, reason: r.reason, portalId: r.portal_id, detail: r.detail })),
     acquireRefresh: (portalId, holder, until, now) => acquire(portalId, holder, until, now),
     releaseRefresh: (portalId, holder) => void s.releaseLease.run(portalId, holder),
-    updateTokens: (portalId, old, t) => s.tokens.run(t.accessToken, t.refreshToken, t.expiresAt, t.updatedAt, portalId, old).changes === 1,
+    updateTokens: (portalId, old, t) =>
+      update(portalId, old, t, ring.seal('access_token', portalId, t.accessToken), ring.seal('refresh_token', portalId, t.refreshToken)),
     purge: (now) => void purge(now),
+    rotateKey({ batch = ROTATE_BATCH } = {}) {
+      let total = 0;
+      for (let n; (n = rotateBatch(batch)) > 0; ) total += n;
+      return total;
+    },
     close() {
       if (db.open) db.close();
     },
   };
 }
-
-const fromRow = (r) => ({
-  portalId: r.portal_id,
-  userId: r.user_id,
-  hubDomain: r.hub_domain,
-  scopes: r.scopes ? r.scopes.split(' ') : [],
-  accessToken: r.access_token,
-  refreshToken: r.refresh_token,
-  expiresAt: r.expires_at,
-  updatedAt: r.updated_at,
-});

@@ -1,0 +1,34 @@
+// The hook's errors, shared by the hook, its stores and its commands.
+
+/** A failed hook call: `code` is the core's diagnostic code or one of the hook's own (docs/hook.md, "Outcomes"). */
+export class HookError extends Error {
+  constructor(code, message, options = {}) {
+    super(message);
+    this.name = 'HookError';
+    this.code = code;
+    this.retryable = Boolean(options.retryable);
+    if (options.diagnostics) this.diagnostics = options.diagnostics;
+    if (options.cause) this.cause = options.cause;
+  }
+}
+
+/** A missing or invalid setting; `setting` names the variable (or option). */
+export class HookConfigError extends Error {
+  constructor(setting, message) {
+    super(`${setting}: ${message}`);
+    this.name = 'HookConfigError';
+    this.setting = setting;
+  }
+}
+
+/** The store cannot be reached (refused, restarting, a dropped connection): retryable, nothing was done. */
+export const storeUnavailable = (why, cause) =>
+  new HookError('hook.store_unavailable', `The install store cannot be reached (${why}); try again in a moment.`, { retryable: true, cause });
+
+/** A stored row that does not open (tampered, or sealed by a key this process does not hold). */
+export const storeCorrupt = (why) => new HookError('hook.store_corrupt', `A stored install does not open: ${why}.`);
+
+/** A store URL fit for a message: no password. */
+export function safeUrl(url) {
+  return String(url).replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:?#]*):[^@/?#]*@/i, '$1:***@');
+}
