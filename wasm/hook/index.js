@@ -17,13 +17,14 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 import { load, HsInstallError } from '../index.js';
-import { HookError, HookConfigError, safeUrl } from './errors.js';
+import { HookError, HookConfigError } from './errors.js';
 import { resolveSettings, storeSettings, ENV, DEFAULT_STORE } from './settings.js';
-import { sqliteStore, sqlitePath } from './store.js';
-import { pgStore, isPgUrl } from './pg-store.js';
+import { sqliteStore } from './store.js';
+import { pgStore } from './pg-store.js';
+import { openStoreUrl, rotateKey, migrateStore } from './commands.js';
 import { parseKeyRing, keyId, KeyRing } from './seal.js';
 
-export { HookError, HookConfigError, ENV, DEFAULT_STORE, sqliteStore, pgStore, parseKeyRing, keyId, KeyRing };
+export { HookError, HookConfigError, ENV, DEFAULT_STORE, sqliteStore, pgStore, openStoreUrl, rotateKey, migrateStore, parseKeyRing, keyId, KeyRing };
 
 const STATE_BYTES = 32;
 const STATE_TTL = 600; // seconds a state from POST /state stays valid
@@ -717,27 +718,10 @@ export async function createHook(options = {}) {
   });
 }
 
-/** The store the settings name: an object of the site's own, a postgresql:// URL or a sqlite:/// URL. */
+/** The store the settings name: an object of the site's own, or a postgresql:// or sqlite:/// URL (opened and migrated). */
 async function openStore(s, options) {
-  const { store, storeName: name, keys } = s;
-  if (store && typeof store === 'object') return store;
-  if (isPgUrl(store)) {
-    try {
-      return await pgStore(store, { keys, keySetting: keys.setting, pg: options.pg, max: options.poolSize });
-    } catch (e) {
-      if (e instanceof HookConfigError || e instanceof HookError) throw e;
-      throw Object.assign(new HookConfigError(name, `cannot open ${safeUrl(store)}: ${e.message}`), { cause: e });
-    }
-  }
-  const path = sqlitePath(store);
-  if (path === null)
-    throw new HookConfigError(name, `${JSON.stringify(safeUrl(store))} is not a store URL: use sqlite:///path/to/hsinstall.db (sqlite:////absolute/path) or postgresql://user@host/db, or pass a store object`);
-  try {
-    return await sqliteStore(path, { keys, keySetting: keys.setting, Database: options.Database, url: store });
-  } catch (e) {
-    if (e instanceof HookConfigError) throw e;
-    throw Object.assign(new HookConfigError(name, `cannot open ${store}: ${e.message}`), { cause: e });
-  }
+  if (s.store && typeof s.store === 'object') return s.store;
+  return openStoreUrl(s.store, s.keys, { setting: s.storeName, Database: options.Database, pg: options.pg, max: options.poolSize });
 }
 
 const notFound = { ok: false, code: 'hook.not_found', message: 'No such endpoint.', retryable: false };

@@ -2,6 +2,7 @@
 // The Node hook on its own, settings from the HSINSTALL_* environment (docs/hook.md):
 //
 //   node node_modules/hsinstall/hook/serve.js [--host 127.0.0.1] [--port 8030] [--prefix /hook]
+//   npx hsinstall-hook serve [...]                  (the same, through hook/cli.js)
 //
 // Prints "hsinstall hook listening on http://HOST:PORT[/PREFIX]" as its first line (--port 0
 // picks a free port); a wrong setting exits with status 2 and a message naming the
@@ -9,7 +10,7 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
-import { createHook, HookConfigError } from './index.js';
+import { createHook, HookConfigError, HookError } from './index.js';
 
 let args;
 try {
@@ -40,7 +41,8 @@ let hook;
 try {
   hook = await createHook({ basePath: prefix });
 } catch (e) {
-  if (!(e instanceof HookConfigError)) throw e;
+  if (!(e instanceof HookConfigError) && !(e instanceof HookError)) throw e;
+  // A wrong setting, or a store that cannot be reached at start (hook.store_unavailable).
   process.stderr.write(`hsinstall hook: ${e.message}\n`);
   process.exit(2);
 }
