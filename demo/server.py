@@ -4,6 +4,7 @@ under /hook/, and /installs, a page listing the stored installs and the attempt 
 token). scripts/demo starts it; it reads the hook's HSINSTALL_* settings from the environment.
 
     HSINSTALL_CLIENT_ID=... HSINSTALL_CLIENT_SECRET_FILE=... HSINSTALL_STATE_KEY_FILE=... \\
+    HSINSTALL_TOKEN_KEY_FILE=... (the key that seals tokens at rest; e.g. openssl rand -hex 32) \\
     HSINSTALL_APP_CONFIG=demo/app/app-hsmeta.json HSINSTALL_API_BASE=http://127.0.0.1:8031 \\
     .venv/bin/python demo/server.py --port 8030 [--sandbox http://localhost:8031]
 
@@ -24,7 +25,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 import hsinstall
-from hsinstall.hook import Hook, Settings, SettingsError, mount, serve
+from hsinstall.hook import Hook, HookError, Settings, SettingsError, mount, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "demo" / "site"
@@ -186,6 +187,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         hook = Hook(Settings.from_env())
     except SettingsError as e:
         print("demo server: %s" % e, file=sys.stderr)
+        return 2
+    except HookError as e:  # the store's database could not be reached
+        print("demo server: HSINSTALL_STORE: %s" % e, file=sys.stderr)
         return 2
     wsgi, _ = app(hook, os.environ["HSINSTALL_APP_CONFIG"], args.sandbox)
     try:

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  SITE, SANDBOX, CLIENT_ID, REDIRECT, CLIENT_SECRET, STATE_KEY, ENTERPRISE, STARTER, DEVELOPER, REQUIRED, OPTIONAL,
+  SITE, SANDBOX, CLIENT_ID, REDIRECT, CLIENT_SECRET, STATE_KEY, TOKEN_KEY, ENTERPRISE, STARTER, DEVELOPER, REQUIRED, OPTIONAL,
   Recorder, stats, installsJson, installsPage, readStore, storedInstall, ledger, pressInstall, consent, callbackOutcome,
   installedText, forgedState, plantPending, logText, leaks,
 } from './lib.mjs';
@@ -375,7 +375,7 @@ test('secret scan: no response body the browser received and no server log line 
     [SITE, '/hsinstall/dist/hsinstall.wasm'], [SANDBOX, '/oauth/authorize'], [SANDBOX, '/oauth/consent']]) {
     assert.ok(saw(origin, p), `the scan covers ${origin}${p}`);
   }
-  const secrets = [['client secret', CLIENT_SECRET], ['state key', STATE_KEY],
+  const secrets = [['client secret', CLIENT_SECRET], ['state key', STATE_KEY], ['token key', TOKEN_KEY],
     ...tokens.map((t) => ['token', t]), ...codes.map((c) => ['code', c])];
   const logs = logText();
   assert.ok(logs.includes('"event"'), "the hook's JSON-lines log was captured");

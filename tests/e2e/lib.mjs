@@ -23,6 +23,8 @@ export const STORE = need('E2E_STORE'); // the hook's SQLite file
 export const PYTHON = need('E2E_PYTHON');
 export const CLIENT_SECRET = readFileSync(need('E2E_SECRET_FILE'), 'utf8').trim();
 export const STATE_KEY = readFileSync(need('E2E_STATE_KEY_FILE'), 'utf8').trim();
+export const TOKEN_KEY_FILE = need('E2E_TOKEN_KEY_FILE'); // HSINSTALL_TOKEN_KEY_FILE: the key that seals tokens at rest
+export const TOKEN_KEY = readFileSync(TOKEN_KEY_FILE, 'utf8').trim();
 export const LOGS = need('E2E_LOGS').split(' ').filter(Boolean); // the hook's log (the demo server's stderr) and the other servers' output
 
 export const ENTERPRISE = 50001; // "Acme Corp (Enterprise test account)": every feature
@@ -138,6 +140,8 @@ export async function installsPage(page) {
 
 const READ_STORE = `
 import json, sqlite3, sys
+from hsinstall._sealing import KeyRing
+ring = KeyRing.parse(open(sys.argv[2]).read())
 c = sqlite3.connect(sys.argv[1], timeout=10)
 out = {}
 for t in ("installs", "attempts", "codes", "states"):
@@ -145,12 +149,16 @@ for t in ("installs", "attempts", "codes", "states"):
     names = [d[0] for d in cur.description]
     out[t] = [dict(zip(names, row)) for row in cur.fetchall()]
 c.close()
+for i in out["installs"]:  # sealed at rest (v1.<key id>...): opened with the hook's key, or this fails
+    assert i["key_id"] == ring.sealing_id, "an install row not sealed with the hook's key"
+    for col in ("access_token", "refresh_token"):
+        i[col] = ring.unseal(i[col], col, i["portal_id"])
 print(json.dumps(out))
 `;
 
-/** The hook's SQLite store, every table, read straight from the file. */
+/** The hook's SQLite store, every table, read straight from the file; the tokens, sealed at rest, unsealed with the hook's key. */
 export function readStore() {
-  return JSON.parse(execFileSync(PYTHON, ['-c', READ_STORE, STORE], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync(PYTHON, ['-c', READ_STORE, STORE, TOKEN_KEY_FILE], { encoding: 'utf8' }));
 }
 
 /** The stored install of one portal (tokens included), or undefined. */

@@ -28,6 +28,7 @@ import pytest
 
 import hsinstall
 from hsinstall import hook as H
+from conftest import TOKEN_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX = ROOT / "demo" / "sandbox" / "sandbox.py"
@@ -42,7 +43,7 @@ TOKEN_TTL = 1800
 
 # Everything the hooks answered or logged, and every secret they were given or saw, for the final scan.
 SEEN: List[str] = []
-SECRETS: set = {SECRET}
+SECRETS: set = {SECRET, TOKEN_KEY}
 
 
 def fetch(port: int, method: str, path: str, body: Any = None, headers: Optional[Dict[str, str]] = None,
@@ -123,13 +124,15 @@ class Harness:
     def env(self, **over: str) -> Dict[str, str]:
         e = {"HSINSTALL_CLIENT_ID": CLIENT_ID, "HSINSTALL_CLIENT_SECRET": SECRET, "HSINSTALL_STATE_KEY": self.key,
              "HSINSTALL_APP_CONFIG": str(self.config_path), "HSINSTALL_API_BASE": self.api_base,
-             "HSINSTALL_RETURN_ORIGINS": self.api_base, "HSINSTALL_STORE": "sqlite:///%s" % (self.tmp / "unused.db")}
+             "HSINSTALL_RETURN_ORIGINS": self.api_base, "HSINSTALL_STORE": "sqlite:///%s" % (self.tmp / "unused.db"),
+             "HSINSTALL_TOKEN_KEY": TOKEN_KEY}
         e.update(over)
         return e
 
-    def hook(self, db: Path, clock: Optional[Clock] = None, **kw: Any) -> H.Hook:
+    def hook(self, db: Any, clock: Optional[Clock] = None, **kw: Any) -> H.Hook:
+        """A hook on ``db``: a SQLite file's path, or a postgresql:// URL."""
         env = self.env(**kw.pop("env", {}))
-        env["HSINSTALL_STORE"] = "sqlite:///%s" % db
+        env["HSINSTALL_STORE"] = db if isinstance(db, str) and db.startswith("postgresql:") else "sqlite:///%s" % db
         kw.setdefault("backoff", 0.01)
         kw.setdefault("timeout", 5.0)
         h = RecordingHook(H.Settings.from_env(env), log=self.log, clock=clock or time.time, **kw)
@@ -204,6 +207,15 @@ def rows(db: Path, sql: str, args=()) -> List[tuple]:
         c.close()
 
 
+def tokens(db: Path, portal_id: int) -> Tuple[str, str]:
+    """The portal's tokens as stored: sealed in the file (checked), unsealed with the test key."""
+    (at, rt, kid), = rows(db, "SELECT access_token, refresh_token, key_id FROM hsinstall_installs WHERE portal_id = ?",
+                          (portal_id,))
+    ring = H.KeyRing.parse(TOKEN_KEY)
+    assert kid == ring.sealing_id and at.startswith("v1.%s." % kid) and rt.startswith("v1.%s." % kid)
+    return ring.unseal(at, "access_token", portal_id), ring.unseal(rt, "refresh_token", portal_id)
+
+
 @pytest.fixture(scope="module")
 def hx(tmp_path_factory):
     h = Harness(tmp_path_factory.mktemp("hook"))
@@ -230,7 +242,10 @@ def test_install_success_stores_the_install_and_answers_without_tokens(hx, db):
     (row,) = rows(db, "SELECT portal_id, user_id, hub_domain, scopes, access_token, refresh_token, expires_at - updated_at FROM hsinstall_installs")
     assert row[:4] == (ENTERPRISE, 70001, "acme-corp.sandbox.hubspot.example",
                        "oauth crm.objects.contacts.read crm.objects.deals.write crm.objects.deals.read tickets")
-    assert row[4].startswith("sbx-at-") and row[5].startswith("sbx-rt-") and row[6] == TOKEN_TTL
+    at, rt = tokens(db, ENTERPRISE)  # sealed at rest: the file holds no token text
+    assert at.startswith("sbx-at-") and rt.startswith("sbx-rt-") and row[6] == TOKEN_TTL
+    files = [f for f in (db, db.parent / (db.name + "-wal")) if f.exists()]
+    assert db in files and not any(b"sbx-" in f.read_bytes() for f in files)  # no token text in the file or its WAL
     assert rows(db, "SELECT used_at IS NOT NULL FROM hsinstall_states") == [(1,)]
     assert rows(db, "SELECT outcome FROM hsinstall_attempts") == [("installed",)]
     (stored,) = rows(db, "SELECT code_hash, outcome FROM hsinstall_codes")
@@ -494,14 +509,15 @@ def test_get_access_token_refreshes_at_75_percent_and_keeps_the_newest_refresh_t
     clock = Clock()
     hook = hx.hook(db, clock=clock)
     assert hx.install(ENTERPRISE)[2] == 200
-    (first_at, first_rt), = rows(db, "SELECT access_token, refresh_token FROM hsinstall_installs")
+    first_at, first_rt = tokens(db, ENTERPRISE)
     clock.offset = 0.74 * TOKEN_TTL
     assert hook.get_access_token(ENTERPRISE) == first_at
     assert hx.stats()["refresh_grants"] == 0
     clock.offset = 0.76 * TOKEN_TTL
     second = hook.get_access_token(ENTERPRISE)
     assert second != first_at and hx.stats()["refresh_grants"] == 1
-    (at, rt, life), = rows(db, "SELECT access_token, refresh_token, expires_at - updated_at FROM hsinstall_installs")
+    (life,), = rows(db, "SELECT expires_at - updated_at FROM hsinstall_installs")
+    at, rt = tokens(db, ENTERPRISE)
     assert (at, life) == (second, TOKEN_TTL) and rt != first_rt  # the sandbox rotates refresh tokens: the newest is kept
     assert hook.get_access_token(ENTERPRISE) == second  # fresh again
     # The old refresh token is dead at HubSpot's side; the next refresh works only because the newest was kept.
@@ -532,13 +548,13 @@ def test_get_access_token_errors(hx, db):
         hook.get_access_token(12345)
     assert e.value.code == "hook.not_installed"
     assert hx.install(ENTERPRISE)[2] == 200
-    (rt,), = rows(db, "SELECT refresh_token FROM hsinstall_installs")
+    _, rt = tokens(db, ENTERPRISE)
     fetch(hx.sandbox_port, "POST", "/oauth/v3/token/revoke", urlencode({"token": rt}))  # the app was uninstalled, say
     clock.offset = TOKEN_TTL
     with pytest.raises(H.HookError) as e:
         hook.get_access_token(ENTERPRISE)
     assert e.value.code == "token.bad_refresh_token" and not e.value.retryable
-    assert rows(db, "SELECT refresh_token FROM hsinstall_installs") == [(rt,)]
+    assert tokens(db, ENTERPRISE)[1] == rt
 
 
 def test_introspection_check_refuses_an_install_missing_a_required_scope(hx, db, tmp_path):
@@ -663,7 +679,8 @@ def test_burst_of_1000_installs_over_http_none_lost_or_duplicated(hx, db):
     assert rows(db, "SELECT COUNT(*) FROM hsinstall_attempts WHERE outcome != 'installed'") == [(0,)]
     assert rows(db, "SELECT COUNT(*) FROM hsinstall_codes WHERE outcome != 'pending'") == [(BURST,)]
     assert rows(db, "SELECT COUNT(*) FROM hsinstall_states WHERE used_at IS NOT NULL") == [(BURST,)]
-    assert rows(db, "SELECT COUNT(DISTINCT access_token), COUNT(DISTINCT refresh_token) FROM hsinstall_installs") == [(BURST, BURST)]
+    stored = hook.store.installs()
+    assert len({i.access_token for i in stored}) == len({i.refresh_token for i in stored}) == BURST
     # A sample of the stored tokens is live at HubSpot's side.
     for account in accounts[:: BURST // 10]:
         assert hook.check_scopes(account).ok
@@ -718,7 +735,8 @@ def test_settings_from_the_environment(hx, tmp_path):
     good = hx.env()
     s = H.Settings.from_env(good)
     assert s.redirect_uri == hx.redirect and s.return_origins == (hx.api_base,) and "secret" not in repr(s).lower()
-    for name in ("HSINSTALL_CLIENT_ID", "HSINSTALL_CLIENT_SECRET", "HSINSTALL_STATE_KEY", "HSINSTALL_APP_CONFIG"):
+    for name in ("HSINSTALL_CLIENT_ID", "HSINSTALL_CLIENT_SECRET", "HSINSTALL_STATE_KEY", "HSINSTALL_APP_CONFIG",
+                 "HSINSTALL_TOKEN_KEY"):
         env = dict(good)
         del env[name]
         with pytest.raises(H.SettingsError, match=name):
@@ -728,7 +746,8 @@ def test_settings_from_the_environment(hx, tmp_path):
         "HSINSTALL_API_BASE": "http://api.example.com",  # http off loopback
         "HSINSTALL_REDIRECT_URI": "http://localhost:1/not-registered",
         "HSINSTALL_RETURN_ORIGINS": "https://evil.example/path",
-        "HSINSTALL_STORE": "postgresql://db/hsinstall",
+        "HSINSTALL_STORE": "mysql://db/hsinstall",
+        "HSINSTALL_TOKEN_KEY": secrets.token_hex(31),  # 31 bytes
         "HSINSTALL_APP_CONFIG": str(tmp_path / "missing-hsmeta.json"),
     }
     for name, value in bad.items():
@@ -749,7 +768,7 @@ def test_settings_from_the_environment(hx, tmp_path):
 
 
 def test_mount_under_a_prefix_and_a_custom_store(hx, tmp_path):
-    store = H.SQLiteStore(":memory:")
+    store = H.SQLiteStore(":memory:", keys=H.KeyRing.parse(TOKEN_KEY))
     hook = RecordingHook(H.Settings.from_env(hx.env()), store=store, log=hx.log)
 
     def site(environ, start_response):
@@ -792,9 +811,11 @@ def test_python_m_hsinstall_hook_runs_on_its_own(hx, tmp_path):
         p.stderr.close()
     SEEN.append(err)
     assert '"outcome":"installed"' in err
-    bad = {k: v for k, v in env.items() if k != "HSINSTALL_STATE_KEY"}
-    r = subprocess.run([sys.executable, "-m", "hsinstall.hook", "--port", "0"], env=bad, capture_output=True, text=True, timeout=30)
-    assert r.returncode == 2 and "HSINSTALL_STATE_KEY" in r.stderr
+    for missing in ("HSINSTALL_STATE_KEY", "HSINSTALL_TOKEN_KEY"):
+        bad = {k: v for k, v in env.items() if k != missing}
+        r = subprocess.run([sys.executable, "-m", "hsinstall.hook", "--port", "0"], env=bad, capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode == 2 and missing in r.stderr, r.stderr
 
 
 # ---------------------------------------------------------------------------- last: the secret scan

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,7 +14,8 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "hook" / "bench.py"
 def test_hook_bench_runs(tmp_path):
     out = tmp_path / "hook.json"
     r = subprocess.run([sys.executable, str(BENCH), "--label", "python", "--installs", "20", "--concurrency", "4",
-                        "--json", str(out)], capture_output=True, text=True, timeout=120)
+                        "--json", str(out)], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, HSINSTALL_TOKEN_KEY=os.urandom(32).hex()))  # every hook needs a token key
     assert r.returncode == 0, r.stderr
     assert re.fullmatch(r"python: [\d.]+ installs/s, exchange median [\d.]+ ms, p99 [\d.]+ ms \(20 installs, 4 concurrent\)\n",
                         r.stdout), r.stdout

@@ -20,6 +20,7 @@ import pytest
 
 import hsinstall
 from hsinstall import hook as H
+from conftest import TOKEN_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "0f3e4c2a-1b2c-4d5e-8f90-123456789abc"
@@ -57,7 +58,7 @@ class Site:
         env = {"HSINSTALL_CLIENT_ID": CLIENT_ID, "HSINSTALL_CLIENT_SECRET": SECRET, "HSINSTALL_STATE_KEY": self.key,
                "HSINSTALL_APP_CONFIG": str(self.config), "HSINSTALL_API_BASE": "http://127.0.0.1:%d" % self.sandbox_port,
                "HSINSTALL_RETURN_ORIGINS": "http://127.0.0.1:%d" % self.sandbox_port,
-               "HSINSTALL_STORE": "sqlite:///%s" % (tmp / "demo.db")}
+               "HSINSTALL_STORE": "sqlite:///%s" % (tmp / "demo.db"), "HSINSTALL_TOKEN_KEY": TOKEN_KEY}
         self.hook = H.Hook(H.Settings.from_env(env), log=None)
         self.sandbox = "http://localhost:%d" % self.sandbox_port if sandbox else None
         self.app, self.demo = demo_server.app(self.hook, str(self.config), self.sandbox)
