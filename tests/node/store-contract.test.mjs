@@ -11,7 +11,7 @@ import { join } from 'node:path';
 
 import Database from '../../wasm/node_modules/better-sqlite3/lib/index.js';
 import { sqliteStore, pgStore, parseKeyRing, keyId, rotateKey } from '../../wasm/hook/index.js';
-import { freshDatabase, pg, testPg, ROOT } from './hook-pg-helpers.mjs';
+import { freshDatabase, pg, ROOT } from './hook-pg-helpers.mjs';
 
 const contract = JSON.parse(readFileSync(new URL('../store/contract.json', import.meta.url), 'utf8'));
 const COLUMNS = new Set(['access_token', 'refresh_token']);
@@ -159,7 +159,6 @@ describe('the store contract (tests/store/contract.json)', () => {
   });
 
   describe('PostgreSQL', () => {
-    before(() => testPg());
     contract.cases.forEach((c) =>
       it(c.name, async () => {
         const db = await freshDatabase();
