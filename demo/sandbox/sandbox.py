@@ -497,6 +497,7 @@ def main(argv=None):
     WORLD = World(spec, args.code_ttl, args.token_ttl, not args.no_rotate_refresh)
     LOG_REQUESTS = args.log
     EXPOSE_ISSUED = args.expose_issued
+    ThreadingHTTPServer.request_queue_size = 256  # many hook processes at once: no refused or reset connections
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     print(f"sandbox listening on http://{args.host}:{server.server_address[1]}", flush=True)
