@@ -18,6 +18,7 @@ import collections
 import hmac
 import os
 import queue
+import random
 import re
 import secrets
 import sqlite3
@@ -498,7 +499,17 @@ class SQLiteStore(_SQLStore):
                             uri=self.path.startswith("file:"))
         c.execute("PRAGMA busy_timeout=%d" % int(self._timeout * 1000))
         if not self._memory:
-            c.execute("PRAGMA journal_mode=WAL")
+            # Switching a fresh file to WAL takes an exclusive lock and may answer "locked" at once
+            # (without the busy handler) while another process does the same: try again.
+            deadline = time.monotonic() + self._timeout
+            while True:
+                try:
+                    c.execute("PRAGMA journal_mode=WAL")
+                    break
+                except sqlite3.OperationalError as e:
+                    if "locked" not in str(e) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.005 + 0.02 * random.random())
         c.execute("PRAGMA synchronous=%s" % self._synchronous)
         with self._lock:
             self._all.append(c)
