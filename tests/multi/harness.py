@@ -343,7 +343,15 @@ class Cluster:
     def __enter__(self) -> "Cluster":
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, kind: Any, *exc: Any) -> None:
+        keep = os.environ.get("HSINSTALL_MULTI_LOGS")
+        if kind is not None and keep:  # a failure: keep the hooks' logs (JSON lines, no secrets) to look at
+            dest = Path(keep) / Path(self.tmpdir.name).name
+            dest.mkdir(parents=True, exist_ok=True)
+            for i in self.instances:
+                if i.log.exists():
+                    shutil.copy(i.log, dest / i.log.name)
+            print("the hooks' logs are in %s" % dest, file=sys.stderr, flush=True)
         self.close()
 
     def close(self) -> None:
@@ -365,6 +373,16 @@ class Cluster:
         toks = [t["access_token"] for t in issued["tokens"]] + [t["refresh_token"] for t in issued["tokens"]]
         return {"tokens": toks, "codes": [c["code"] for c in issued["codes"]], "issued": issued}
 
+    def dead(self) -> List[str]:
+        """The hook processes that exited, each with the first lines its stderr holds besides the JSON log."""
+        out = []
+        for i in self.instances:
+            if i.proc.poll() is not None:
+                other = [ln for ln in i.log.read_text(errors="replace").splitlines() if ln.strip() and not ln.startswith("{")]
+                out.append("hook instance %s exited with status %s during the test: %s"
+                           % (i.name, i.proc.returncode, " | ".join(ln.strip() for ln in other[:5]) or "(nothing on stderr)"))
+        return out
+
     def logs_text(self) -> str:
         return "\n".join(i.log.read_text(errors="replace") for i in self.instances)
 
@@ -383,4 +401,5 @@ class Report:
 
     def done(self) -> None:
         if self.problems:
-            raise Failure("%s: %d check(s) failed:\n  - %s" % (self.title, len(self.problems), "\n  - ".join(self.problems[:40])))
+            shown = self.problems if len(self.problems) <= 40 else self.problems[:20] + ["..."] + self.problems[-20:]
+            raise Failure("%s: %d check(s) failed:\n  - %s" % (self.title, len(self.problems), "\n  - ".join(shown)))

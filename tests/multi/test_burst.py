@@ -97,12 +97,12 @@ def run_burst(store_kind: str, n: Optional[int] = None, seed: Optional[int] = No
                         answers.append((other, other.exchange(code, state)))
                 for inst, (status, body) in answers:
                     if status != 200 or not body.get("ok") or body.get("portal_id") != account:
-                        r["problems"].append("exchange of account %d's code at %s: %d %s (%s)"
-                                             % (account, inst.name, status, body.get("code"), body.get("message")))
-                r["answer"] = answers[0][1][1]
+                        r["problems"].append("%s: exchange of account %d's code at %s: %d %s (%s)"
+                                             % (kinds[i], account, inst.name, status, body.get("code"), body.get("message")))
+                r["answer"] = next((body for _, (_, body) in answers if body.get("ok")), answers[0][1][1])
                 if len(answers) == 2 and answers[0][1][1] != answers[1][1][1]:
-                    r["problems"].append("account %d: the replayed code got another answer than the first (%s vs %s)"
-                                         % (account, answers[0][1][1].get("code"), answers[1][1][1].get("code")))
+                    r["problems"].append("%s: account %d: the replayed code got another answer than the first (%s vs %s)"
+                                         % (kinds[i], account, answers[0][1][1].get("code"), answers[1][1][1].get("code")))
                 if kinds[i] == "state_replay":
                     step = "the sandbox's consent (replayed state)"
                     code2 = c.sandbox.consent(state, account)
@@ -154,6 +154,8 @@ def run_burst(store_kind: str, n: Optional[int] = None, seed: Optional[int] = No
         csvs = [i.csv() for i in c.instances]
         events = [e for i in c.instances for e in i.log_events()]
 
+        for d in c.dead():
+            rep.check(False, d)
         for r in results:
             for p in r.get("problems", ["install never ran"]):
                 rep.check(False, p)
