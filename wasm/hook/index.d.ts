@@ -10,10 +10,10 @@ export class HookConfigError extends Error {
   setting: string;
 }
 
-/** A failed getAccessToken() or checkScopes(): `code` is the core's diagnostic code or the hook's own. */
+/** A failed hook or store call: `code` is the core's diagnostic code or the hook's own (hook.store_unavailable, hook.store_corrupt, ...). */
 export class HookError extends Error {
   name: 'HookError';
-  /** hook.not_installed, hook.refresh_busy, hook.network_error, token.bad_refresh_token, token.rate_limited, ... */
+  /** hook.not_installed, hook.refresh_busy, hook.network_error, hook.store_unavailable, hook.store_corrupt, token.bad_refresh_token, ... */
   code: string;
   retryable: boolean;
   diagnostics?: Diagnostic[];
@@ -29,11 +29,31 @@ export const ENV: Readonly<{
   apiBase: 'HSINSTALL_API_BASE';
   returnOrigins: 'HSINSTALL_RETURN_ORIGINS';
   store: 'HSINSTALL_STORE';
+  tokenKey: 'HSINSTALL_TOKEN_KEY';
 }>;
 /** sqlite:///./hsinstall.db */
 export const DEFAULT_STORE: string;
-/** The tables of docs/hook.md, as SQL. */
-export const SCHEMA: string;
+
+// ---- tokens at rest ----
+
+/** The keys that seal tokens at rest (HSINSTALL_TOKEN_KEY): the first seals, the others only open. */
+export class KeyRing {
+  /** The keys' ids, the sealing key's first. */
+  readonly ids: string[];
+  /** The id of the key that seals. */
+  readonly sealId: string;
+  /** The setting the keys came from (named in errors). */
+  readonly setting: string;
+  has(id: string): boolean;
+  /** `v1.<key id>.<nonce>.<ciphertext||tag>` for `column` of `portalId`. */
+  seal(column: 'access_token' | 'refresh_token', portalId: number, text: string): string;
+  /** The sealed text; a HookError hook.store_corrupt when it does not open. */
+  open(column: 'access_token' | 'refresh_token', portalId: number, sealed: string): string;
+}
+/** A key ring from HSINSTALL_TOKEN_KEY's text (32-byte keys as 64 hex or 43/44 base64/base64url characters, separated by spaces or commas), or from keys. Throws HookConfigError naming `setting`. */
+export function parseKeyRing(value: string | Array<string | Uint8Array> | Uint8Array | KeyRing, setting?: string): KeyRing;
+/** A key's id: the first 16 hex characters of HMAC-SHA256(key, "hsinstall token key id"). */
+export function keyId(key: Uint8Array): string;
 
 // ---- answers ----
 
@@ -123,8 +143,43 @@ export interface Store {
   purge?(now: number): Maybe<void>;
   close?(): Maybe<void>;
 }
-/** The SQLite store (better-sqlite3, an optional peer dependency: npm install better-sqlite3@12). */
-export function sqliteStore(path: string, options?: { Database?: unknown; timeoutMs?: number; synchronous?: 'FULL' | 'NORMAL' | 'OFF' }): Promise<Store & { db: unknown; close(): void }>;
+/** The rows as stored (tokens sealed), for migrate-store: `?` placeholders in both dialects. */
+export interface RawStore {
+  dialect: 'sqlite' | 'postgresql';
+  all(sql: string, params?: unknown[]): Maybe<Array<Record<string, unknown>>>;
+  /** The statements in one transaction; resolves to the rows each changed. */
+  batch(statements: Array<[string, unknown[]?]>): Maybe<number[]>;
+}
+/** A store made by this package: migrated at open, tokens sealed with `keys`. */
+export interface OwnStore extends Store {
+  readonly keys: KeyRing;
+  readonly raw: RawStore;
+  /** Re-seals every install row not sealed by the ring's first key, in batches (one transaction each); resolves to how many moved. */
+  rotateKey(options?: { batch?: number }): Maybe<number>;
+  close(): Maybe<void>;
+}
+export interface OpenStoreOptions {
+  /** The key ring, or HSINSTALL_TOKEN_KEY's text (required). */
+  keys: KeyRing | string | Array<string | Uint8Array>;
+}
+/** The SQLite store (better-sqlite3, an optional peer dependency: npm install better-sqlite3@12). Migrated at open; refuses a ring lacking a row's key id (HookConfigError). */
+export function sqliteStore(path: string, options: OpenStoreOptions & { Database?: unknown; timeoutMs?: number; synchronous?: 'FULL' | 'NORMAL' | 'OFF' }): Promise<OwnStore & { db: unknown; close(): void }>;
+/**
+ * The PostgreSQL store (pg, an optional peer dependency: npm install pg), for any number of
+ * hook processes on one database. Migrated at open. While the database cannot be reached,
+ * each call rejects with a HookError hook.store_unavailable (retryable, nothing done).
+ */
+export function pgStore(url: string, options: OpenStoreOptions & { pg?: unknown; max?: number; connectTimeoutMs?: number; onError?: (e: Error) => void }): Promise<OwnStore & { pool: unknown; close(): Promise<void> }>;
+/** Opens (and migrates) the store a sqlite:/// or postgresql:// URL names. */
+export function openStoreUrl(url: string, keys: KeyRing): Promise<OwnStore>;
+/** The rotate-key command: re-seals every install row of the store at `url` with the ring's first key; resolves to how many moved. */
+export function rotateKey(url: string, keys: KeyRing, options?: { batch?: number }): Promise<number>;
+/**
+ * The migrate-store command: copies installs (still sealed; the newer updated_at wins),
+ * unexpired states, codes and the attempt log from one store to another; a rerun copies
+ * nothing twice. Resolves to the counts copied.
+ */
+export function migrateStore(fromUrl: string, toUrl: string, keys: KeyRing, options?: { now?: number }): Promise<{ installs: number; installsKept: number; states: number; codes: number; attempts: number }>;
 
 // ---- the hook ----
 
@@ -140,8 +195,10 @@ export interface HookOptions {
   redirectUri?: string;
   apiBase?: string;
   returnOrigins?: string | Iterable<string>;
-  /** A store, or a sqlite:/// URL. */
+  /** A store of the site's own, or a sqlite:/// or postgresql:// URL. */
   store?: Store | string;
+  /** The key(s) sealing tokens at rest (HSINSTALL_TOKEN_KEY); required unless `store` is an object. */
+  tokenKey?: string | Array<string | Uint8Array>;
   /** Where unset settings come from (default process.env). */
   env?: Record<string, string | undefined>;
   /** Each JSON log line (default: stderr); false: none. */
@@ -165,6 +222,12 @@ export interface HookOptions {
   fetch?: typeof fetch;
   /** The better-sqlite3 constructor, when it is not resolvable from this package. */
   Database?: unknown;
+  /** The pg module, when it is not resolvable from this package. */
+  pg?: unknown;
+  /** Connections in the PostgreSQL pool (default 10). */
+  poolSize?: number;
+  /** How long a store write after HubSpot issued tokens is retried while the store cannot be reached (default 20000 ms). */
+  storeRetryMs?: number;
   /** Where the core's .wasm comes from (see load()). */
   wasm?: unknown;
 }
@@ -193,6 +256,10 @@ export interface Hook {
   attemptsCsv(days?: number): Promise<string>;
   readonly settings: Readonly<{ clientId: string; redirectUri: string; apiBase: string | undefined; returnOrigins: string[]; redirectUrls: string[]; scopes: { required: string[]; conditional: string[]; optional: string[] } }>;
   readonly store: Store;
+  /** Attempts kept in memory (at most 1000) while the store could not be reached, not yet appended. */
+  readonly keptAttempts: number;
+  /** Appends the kept attempts now (resolves when done, or when the store is still down). */
+  flushAttempts(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -363,7 +363,12 @@ export async function createHook(options = {}) {
     await flushKept();
     const { verdict, outcome: first } = begun;
     if (verdict === 'state_replayed') return fail(409, 'hook.state_replayed', 'This install was already completed, or was not started here. Start the install again.');
-    if (verdict === 'replayed') return replayed(codeHash, first, t, event);
+    if (verdict === 'replayed')
+      return replayed(codeHash, first, t, event).catch((e) => {
+        if (!isUnavailable(e)) throw e;
+        log(event, 'failed', 'hook.store_unavailable');
+        return { status: 503, body: unavailableBody() };
+      });
     // From here the code is claimed: its outcome is recorded whatever happens.
     try {
       return await install({ code, redirect, codeHash, t, event, fail });
