@@ -83,6 +83,28 @@ describe('hsinstall/hook: the PostgreSQL store stopped and restarted under a run
     assert.equal(Number((await sql(url, "SELECT count(*) AS n FROM hsinstall_codes WHERE outcome = 'pending'")).rows[0].n), 0);
   });
 
+  it('the database stopped while a refresh is at HubSpot: the new tokens are stored once it is back (the rotated refresh token not lost)', async () => {
+    const held = await t.hook.store.getInstall(ENTERPRISE);
+    t.clock.offset = held.updatedAt - Math.floor(Date.now() / 1000) + 0.9 * 1800;
+    const before = await t.sandbox.stats();
+    await t.sandbox.faults({ delay_ms: 1200, count: 1 });
+    const pending = t.hook.getAccessToken(ENTERPRISE);
+    for (let i = 0; i < 200 && (await t.sandbox.stats()).faults_served === before.faults_served; i++) await sleep(10);
+    cluster.down();
+    await sleep(1500);
+    cluster.up();
+    const token = await pending;
+    assert.notEqual(token, held.accessToken);
+    assert.equal((await t.sandbox.stats()).refresh_grants, before.refresh_grants + 1);
+    assert.ok(t.rec.lines.some((l) => /"event":"store","outcome":"retrying","reason":"hook.store_unavailable","portal_id":50001/.test(l)));
+    const now = await t.hook.store.getInstall(ENTERPRISE);
+    assert.equal(now.accessToken, token);
+    assert.notEqual(now.refreshToken, held.refreshToken);
+    t.rec.secret(token, now.refreshToken, held.accessToken, held.refreshToken);
+    assert.equal(await t.hook.getAccessToken(ENTERPRISE), token);
+    assert.equal(Number((await sql(url, 'SELECT count(*) AS n FROM hsinstall_refresh_locks')).rows[0].n), 0);
+  });
+
   it('a restart under a running hook: idle connections dropped, no crash; the next install succeeds (after at most one 503 the page retries)', async () => {
     await t.hook.getAccessToken(ENTERPRISE); // a pooled connection sits idle
     cluster.restart();

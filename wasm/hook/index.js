@@ -144,21 +144,22 @@ export async function createHook(options = {}) {
     }
     await flushKept();
   }
-  /** finishExchange, retried with backoff for up to storeRetryMs while the store cannot be reached. */
-  async function finishStored(codeHash, outcome, attempt, record) {
+  /** A store write after HubSpot issued tokens: retried with backoff for up to storeRetryMs while the store cannot be reached. */
+  async function retryStore(write, portalId) {
     const deadline = Date.now() + storeRetryMs;
     for (let n = 0; ; n++) {
       try {
-        await store.finishExchange(codeHash, outcome, attempt, record);
+        const out = await write();
         await flushKept();
-        return;
+        return out;
       } catch (e) {
         if (!isUnavailable(e) || Date.now() >= deadline) throw e;
-        log('store', 'retrying', 'hook.store_unavailable', attempt.portalId ?? null);
+        log('store', 'retrying', 'hook.store_unavailable', portalId ?? null);
         await sleep(Math.min(2000, 100 * 2 ** n, Math.max(0, deadline - Date.now())));
       }
     }
   }
+  const finishStored = (codeHash, outcome, attempt, record) => retryStore(() => store.finishExchange(codeHash, outcome, attempt, record), attempt.portalId);
   const unavailableBody = () => ({ ok: false, code: 'hook.store_unavailable', message: UNAVAILABLE_MESSAGE, retryable: true });
 
   // ---- HTTP to HubSpot: a core-built request, the core's parse, retried while retryable --
@@ -549,7 +550,10 @@ export async function createHook(options = {}) {
         try {
           return await refresh(portalId);
         } finally {
-          await store.releaseRefresh(portalId, holder);
+          // A lease the store could not release expires by itself.
+          await Promise.resolve(store.releaseRefresh(portalId, holder)).catch((e) => {
+            if (!isUnavailable(e)) throw e;
+          });
         }
       }
       await sleep(20);
@@ -569,7 +573,9 @@ export async function createHook(options = {}) {
     }
     const tokens = r.value;
     const newest = tokens.refresh_token || i.refreshToken; // no refresh_token in the answer: keep the one we have
-    if (!(await store.updateTokens(portalId, i.refreshToken, { accessToken: tokens.access_token, refreshToken: newest, expiresAt: t + tokens.expires_in, updatedAt: t }))) {
+    // HubSpot issued tokens: their store write is retried while the store cannot be reached.
+    const stored = await retryStore(() => store.updateTokens(portalId, i.refreshToken, { accessToken: tokens.access_token, refreshToken: newest, expiresAt: t + tokens.expires_in, updatedAt: t }), portalId);
+    if (!stored) {
       log('refresh', 'failed', 'hook.refresh_conflict', portalId);
       throw new HookError('hook.refresh_busy', 'The stored install changed during the refresh.', { retryable: true });
     }
