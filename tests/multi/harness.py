@@ -106,7 +106,7 @@ class World:
         self.token_key = secrets.token_hex(32)
 
     def hook_env(self, store: str, api_base: str) -> Dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HSINSTALL_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HSINSTALL_") or k == "HSINSTALL_HOOK_DEBUG"}
         env.update(HSINSTALL_CLIENT_ID=CLIENT_ID, HSINSTALL_CLIENT_SECRET_FILE=str(self.tmp / "client-secret"),
                    HSINSTALL_STATE_KEY=self.state_key, HSINSTALL_APP_CONFIG=str(self.tmp / "app-hsmeta.json"),
                    HSINSTALL_API_BASE=api_base, HSINSTALL_STORE=store, HSINSTALL_TOKEN_KEY=self.token_key)
