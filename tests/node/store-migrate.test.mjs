@@ -236,6 +236,27 @@ describe('hsinstall-hook rotate-key and migrate-store (subprocesses)', () => {
     assert.equal((await cli(['rotate-key'], { ...env, HSINSTALL_TOKEN_KEY: A })).status, 2);
   });
 
+  it('serve runs the hook as hook/serve.js does (the listening line, POST /state)', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--prefix', '/h'], {
+      env: { PATH: process.env.PATH, HSINSTALL_CLIENT_ID: 'id', HSINSTALL_CLIENT_SECRET: 'secret-for-the-test', HSINSTALL_STATE_KEY: B, HSINSTALL_APP_CONFIG: writeConfig(dir), HSINSTALL_STORE: target, HSINSTALL_TOKEN_KEY: B },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const line = await new Promise((resolve, reject) => {
+        child.stdout.once('data', (c) => resolve(String(c).trim()));
+        child.once('exit', (c) => reject(new Error(`serve exited (${c})`)));
+      });
+      const base = /^hsinstall hook listening on (http:\/\/127\.0\.0\.1:\d+\/h)$/.exec(line)[1];
+      const r = await fetch(`${base}/state`, { method: 'POST' });
+      assert.equal(r.status, 200);
+      assert.match((await r.json()).state, /^[A-Za-z0-9_-]+\.\d+\.[A-Za-z0-9_-]+$/);
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    }
+  });
+
   it('usage errors exit 2 naming what is wrong', async () => {
     const r = await cli(['migrate-store', '--from', source], { HSINSTALL_TOKEN_KEY: A });
     assert.equal(r.status, 2);

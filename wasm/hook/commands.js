@@ -82,10 +82,13 @@ export async function migrateStore(fromUrl, toUrl, keys, { now = Math.floor(Date
       ]),
     );
     const key = (a) => JSON.stringify([a.at, a.outcome, a.reason, a.portal_id, a.detail]);
+    const attempts = await from.raw.all('SELECT at, outcome, reason, portal_id, detail FROM hsinstall_attempts ORDER BY at, id');
     const have = new Map();
-    for (const a of await to.raw.all('SELECT at, outcome, reason, portal_id, detail FROM hsinstall_attempts')) have.set(key(a), (have.get(key(a)) || 0) + 1);
+    if (attempts.length)
+      for (const a of await to.raw.all('SELECT at, outcome, reason, portal_id, detail FROM hsinstall_attempts WHERE at >= ? AND at <= ?', [attempts[0].at, attempts[attempts.length - 1].at]))
+        have.set(key(a), (have.get(key(a)) || 0) + 1);
     const missing = [];
-    for (const a of await from.raw.all('SELECT at, outcome, reason, portal_id, detail FROM hsinstall_attempts ORDER BY at, id')) {
+    for (const a of attempts) {
       const n = have.get(key(a)) || 0;
       if (n > 0) have.set(key(a), n - 1);
       else missing.push(a);
