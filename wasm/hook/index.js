@@ -18,7 +18,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 import { load, HsInstallError } from '../index.js';
 import { HookError, HookConfigError } from './errors.js';
-import { resolveSettings, storeSettings, ENV, DEFAULT_STORE } from './settings.js';
+import { resolveSettings, ENV, DEFAULT_STORE } from './settings.js';
 import { sqliteStore } from './store.js';
 import { pgStore } from './pg-store.js';
 import { openStoreUrl, rotateKey, migrateStore } from './commands.js';
@@ -125,7 +125,11 @@ export async function createHook(options = {}) {
             kept.shift();
           }
           log('store', 'recovered', 'recovered');
-        } catch {
+        } catch (e) {
+          if (!isUnavailable(e)) {
+            kept.shift(); // an attempt the store refuses (not a lost connection) is not tried forever
+            log('store', 'failed', 'hook.internal_error');
+          }
           later();
         } finally {
           flushing = null;
