@@ -35,7 +35,7 @@ KINDS = os.environ.get("HSINSTALL_BURST_KINDS", "python,node,python,node").split
 CONCURRENCY = 16
 REFRESH_PORTALS = 24
 ROUNDS = 2
-TTL = 6  # seconds an access token of a refresh portal lives; the hooks refresh after 75% (4.5 s), so rounds run mid-burst
+TTL = 5  # seconds an access token of a refresh portal lives; the hooks refresh after 75% (3.75 s), so rounds run mid-burst
 PER_INSTANCE = 3  # concurrent token requests per refresh portal per instance per round
 
 
@@ -141,7 +141,7 @@ def run_burst(store_kind: str, n: Optional[int] = None, seed: Optional[int] = No
 
         refresher = threading.Thread(target=refresh_rounds)
         refresher.start()
-        t_burst = time.monotonic()
+        t_burst, burst_wall = time.monotonic(), time.time()
         with ThreadPoolExecutor(CONCURRENCY) as pool:
             list(pool.map(install, range(REFRESH_PORTALS, n)))
         burst_s = time.monotonic() - t_burst
@@ -280,15 +280,17 @@ def run_burst(store_kind: str, n: Optional[int] = None, seed: Optional[int] = No
                    "concurrent_token_requests": ROUNDS * REFRESH_PORTALS * len(KINDS) * PER_INSTANCE,
                    "sandbox_token_requests": stats["token_requests"], "sandbox_code_grants": stats["code_grants"],
                    "sandbox_refresh_grants": stats["refresh_grants"], "log_installed": n_installed, "log_refreshed": n_refreshed,
-                   "csv_bytes": len(csvs[0]), "burst_s": round(burst_s, 1), "total_s": round(time.monotonic() - t_start, 1)}
+                   "csv_bytes": len(csvs[0]), "burst_s": round(burst_s, 1), "total_s": round(time.monotonic() - t_start, 1),
+                   "rounds_s_into_burst": [(round(t0 - burst_wall, 1), round(t1 - t0, 2)) for t0, t1 in round_times]}
         print("burst (%s): %d installs in %.1f s: %d lost, %d duplicated; %d code replays, %d state replays; "
               "refreshes per portal per window %s (%d portals x %d windows, %d concurrent token requests); "
               "sandbox token requests %d = %d code grants + %d refresh grants; hooks logged %d installed + %d refreshed; "
-              "attempts.csv identical from %d instances (%d bytes)"
+              "attempts.csv identical from %d instances (%d bytes); refresh rounds at %s s into the burst, lasting %s s"
               % (store_kind, n, burst_s, len(lost), figures["duplicated"], want_replays, want_state_replays,
                  figures["refreshes_per_portal_per_window"], REFRESH_PORTALS, ROUNDS, figures["concurrent_token_requests"],
                  stats["token_requests"], stats["code_grants"], stats["refresh_grants"], n_installed, n_refreshed,
-                 len(csvs), len(csvs[0])), flush=True)
+                 len(csvs), len(csvs[0]), [x for x, _ in figures["rounds_s_into_burst"]], [y for _, y in figures["rounds_s_into_burst"]]),
+              flush=True)
         rep.done()
         return figures
 
