@@ -140,7 +140,7 @@ def schema_migrations(dialect: str) -> List[Tuple[int, str, str]]:
     for p in sorted((_schema_root() / dialect).glob("*.sql")):
         m = re.fullmatch(r"(\d{3})_([A-Za-z0-9_]+)\.sql", p.name)
         if m:
-            out.append((int(m.group(1)), p.stem, p.read_text(encoding="utf-8")))
+            out.append((int(m.group(1)), m.group(2), p.read_text(encoding="utf-8")))
     versions = [v for v, _, _ in out]
     if not out or versions != list(range(1, len(out) + 1)):
         raise RuntimeError("hsinstall's schema files for %s are not numbered 001, 002, ...: %s" % (dialect, versions))
@@ -621,6 +621,8 @@ class PostgresStore(_SQLStore):
             conn = self._pg.connect(self.url, connect_timeout=self._connect_timeout, application_name="hsinstall-hook")
         except self._pg.OperationalError as e:
             raise unavailable("cannot connect: %s" % _first_line(e)) from None
+        except self._pg.ProgrammingError as e:  # libpq refused the URL itself
+            raise SettingsError("HSINSTALL_STORE", "is not a PostgreSQL URL libpq accepts (%s)" % _first_line(e)) from None
         return conn
 
     def _drop_idle(self) -> None:

@@ -199,6 +199,8 @@ def test_migrate_store_arguments_and_settings(tmp_path):
     assert r.returncode == 2 and "--to" in r.stderr
     r = command(["migrate-store", "--from", a, "--to", "mysql://x/y"], HSINSTALL_TOKEN_KEY=KEY_A)
     assert r.returncode == 2 and "HSINSTALL_STORE" in r.stderr and "not a store URL" in r.stderr
+    r = command(["migrate-store", "--from", a, "--to", "postgresql://x@/db?no_such_option=1"], HSINSTALL_TOKEN_KEY=KEY_A)
+    assert r.returncode == 2 and "libpq" in r.stderr and "Traceback" not in r.stderr, r.stderr
     r = command(["migrate-store", "--from", a, "--to", a], HSINSTALL_TOKEN_KEY=KEY_A)
     assert r.returncode == 2 and "same store" in r.stderr
     r = command(["migrate-store", "--from", a, "--to", b])

@@ -30,6 +30,9 @@ from test_hook import ENTERPRISE, EXTRA_ACCOUNTS, STARTER, TOKEN_TTL, Clock, Har
 ROOT = Path(__file__).resolve().parents[2]
 PGTMP = ROOT / "tests" / "pg" / "pgtmp"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# PostgreSQL's own programs run without the sanitizer runtimes scripts/test-python preloads into
+# the interpreter for its second pass (initdb hangs under them).
+PG_ENV = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
 
 
 class Cluster:
@@ -37,29 +40,33 @@ class Cluster:
 
     def __init__(self) -> None:
         self.dir = tempfile.mkdtemp(prefix="hsi-pgu.", dir="/tmp")
-        r = subprocess.run([str(PGTMP), "start", self.dir], capture_output=True, text=True, timeout=120)
-        assert r.returncode == 0, "tests/pg/pgtmp could not start PostgreSQL: %s" % r.stderr
+        try:
+            r = subprocess.run([str(PGTMP), "start", self.dir], capture_output=True, text=True, timeout=120, env=PG_ENV)
+            assert r.returncode == 0, "tests/pg/pgtmp could not start PostgreSQL: %s" % r.stderr
+        except BaseException:
+            self.stop()
+            raise
         self.url = r.stdout.strip()
 
     def _as_pg(self, *cmd: str) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run(prefix + list(cmd), check=True, capture_output=True, timeout=60)
+        subprocess.run(prefix + list(cmd), check=True, capture_output=True, timeout=60, env=PG_ENV)
 
     def down(self) -> None:
         self._as_pg(str(PG_BIN / "pg_ctl"), "-D", self.dir + "/data", "-m", "fast", "-w", "stop")
 
     def up(self) -> None:
-        r = subprocess.run([str(PGTMP), "start", self.dir], capture_output=True, text=True, timeout=120)
+        r = subprocess.run([str(PGTMP), "start", self.dir], capture_output=True, text=True, timeout=120, env=PG_ENV)
         assert r.returncode == 0, r.stderr
 
     def restart(self) -> None:
-        subprocess.run([str(PGTMP), "restart", self.dir], check=True, capture_output=True, timeout=120)
+        subprocess.run([str(PGTMP), "restart", self.dir], check=True, capture_output=True, timeout=120, env=PG_ENV)
 
     def stop(self) -> None:
-        subprocess.run([str(PGTMP), "stop", self.dir], capture_output=True, timeout=120)
+        subprocess.run([str(PGTMP), "stop", self.dir], capture_output=True, timeout=120, env=PG_ENV)
 
     def fresh(self, name: str) -> str:
-        r = subprocess.run([str(PGTMP), "createdb", self.dir, name], capture_output=True, text=True, timeout=60)
+        r = subprocess.run([str(PGTMP), "createdb", self.dir, name], capture_output=True, text=True, timeout=60, env=PG_ENV)
         assert r.returncode == 0, r.stderr
         return r.stdout.strip()
 
