@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -171,7 +170,8 @@ class Instance:
 
     def __init__(self, kind: str, env: Dict[str, str], log: Path, name: str) -> None:
         self.kind, self.name, self.log = kind, name, log
-        cmd = [PYTHON, str(HERE / "instance.py")] if kind == "python" else [NODE, str(HERE / "instance.mjs")]
+        node_instance = os.environ.get("HSINSTALL_TEST_NODE_INSTANCE") or str(HERE / "instance.mjs")  # debugging: a patched hook
+        cmd = [PYTHON, str(HERE / "instance.py")] if kind == "python" else [NODE, node_instance]
         self._err = open(log, "wb")
         self.proc = subprocess.Popen(cmd + ["--port", "0", "--prefix", "/hook"], env=env, stdout=subprocess.PIPE,
                                      stderr=self._err, text=True)
