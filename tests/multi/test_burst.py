@@ -131,7 +131,13 @@ def run_burst(store_kind: str, n: Optional[int] = None, seed: Optional[int] = No
                     time.sleep(max(0.0, ready + 0.75 * TTL + 0.3 - time.time()))
                     jobs = [(p, inst) for p in refresh_set for inst in c.instances for _ in range(PER_INSTANCE)]
                     t0 = time.time()
-                    answers = list(pool.map(lambda job: (job[1].name, job[0], job[1].token(job[0])), jobs))
+                    def ask(job: Tuple[int, Any]) -> Tuple[str, int, Tuple[int, Dict[str, Any]]]:
+                        try:
+                            return job[1].name, job[0], job[1].token(job[0])
+                        except OSError as e:
+                            return job[1].name, job[0], (0, {"code": "connection failed: %s" % type(e).__name__})
+
+                    answers = list(pool.map(ask, jobs))
                     ready = time.time()
                     round_times.append((t0, ready))
                     per: Dict[int, List[Tuple[str, int, Dict[str, Any]]]] = collections.defaultdict(list)
