@@ -485,7 +485,11 @@ class SQLiteStore(_SQLStore):
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         c = self._connect()
         self._pool.put(c)
-        self._tx(lambda q: self._migrate_in(q, int(time.time())))
+        try:
+            self._tx(lambda q: self._migrate_in(q, int(time.time())))
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def from_url(cls, url: str, keys: Optional[KeyRing] = None) -> "SQLiteStore":
@@ -606,7 +610,11 @@ class PostgresStore(_SQLStore):
         self._idle: List[Any] = []
         self._lock = threading.Lock()
         self._closed = False
-        self._tx(self._migrate, lock=True)
+        try:
+            self._tx(self._migrate)
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def from_url(cls, url: str, keys: Optional[KeyRing] = None) -> "PostgresStore":
@@ -634,7 +642,7 @@ class PostgresStore(_SQLStore):
             except Exception:
                 pass
 
-    def _tx(self, work: Callable[[Callable[..., Any]], Any], lock: bool = False) -> Any:
+    def _tx(self, work: Callable[[Callable[..., Any]], Any]) -> Any:
         psycopg2 = self._pg
         if self._closed:
             raise unavailable("the store is closed")

@@ -213,3 +213,22 @@ def test_migrate_store_arguments_and_settings(tmp_path):
     assert r.returncode == 1 and "hook.store_unavailable" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert "hunter2secret" not in r.stderr + r.stdout
     assert re.search(r"could not be reached", r.stderr)
+
+
+def test_migrate_store_back_from_postgresql_to_a_fresh_sqlite_file(tmp_path, pg_url):
+    now = int(time.time())
+    s = S.open_store(pg_url, RING_A)
+    for pid in (9007199254740991, 2):
+        put(s, install(pid, updated_at=now, expires_at=now + 1800))
+    s.issue_state("n-live", now + 600)
+    s.begin_exchange("n-live", "h-1", now)
+    s.record_attempt(S.Attempt(now, "failed", "state.expired", None, "a,\"b\"\n"))
+    s.close()
+    target = "sqlite:///%s" % (tmp_path / "back.db")
+    assert S.migrate_store(pg_url, target, RING_A) == {"installs": 2, "states": 1, "codes": 1, "attempts": 3}
+    assert S.migrate_store(pg_url, target, RING_A) == {"installs": 0, "states": 0, "codes": 0, "attempts": 0}
+    assert dump(target) == dump(pg_url)
+    t = S.open_store(target, RING_A)
+    assert t.get_install(9007199254740991).refresh_token == "rt-9007199254740991"
+    assert t.begin_exchange("n-live", "h-2", now) == ("state_replayed", None)  # the used state stays used
+    t.close()
