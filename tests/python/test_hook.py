@@ -541,6 +541,21 @@ def test_one_refresh_per_portal_at_a_time(hx, db):
     assert rows(db, "SELECT COUNT(*) FROM hsinstall_refresh_locks") == [(0,)]
 
 
+def test_a_refresh_held_elsewhere_too_long_ends_in_refresh_busy(hx, db):
+    clock = Clock()
+    hook = hx.hook(db, clock=clock, refresh_wait=0.3)
+    assert hook.refresh_wait == 0.3 and H.Hook(hook.settings, store=hook.store, log=None).refresh_wait == 15.0
+    assert hx.install(ENTERPRISE)[2] == 200
+    clock.offset = 0.9 * TOKEN_TTL
+    now = int(clock())
+    assert hook.store.acquire_refresh(ENTERPRISE, "another-process", now + 600, now)  # a refresh that hangs
+    t0 = time.monotonic()
+    with pytest.raises(H.HookError) as e:
+        hook.get_access_token(ENTERPRISE)
+    assert e.value.code == "hook.refresh_busy" and e.value.retryable and 0.3 <= time.monotonic() - t0 < 3
+    assert hx.stats()["refresh_grants"] == 0
+
+
 def test_get_access_token_errors(hx, db):
     clock = Clock()
     hook = hx.hook(db, clock=clock)
