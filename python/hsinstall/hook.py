@@ -338,10 +338,13 @@ class Hook:
                         self.store.record_attempt(attempt)
                     else:
                         self.store.finish_exchange(code_hash, outcome, attempt, None)
-                except HookError as e:
+                except Exception as e:  # noqa: BLE001 - see below
                     if self._unavailable(e):
                         break
-                    raise
+                    # Refused outright (not a reachability problem): retrying cannot help; dropped, logged.
+                    self._kept.popleft()
+                    self._log("store", "failed", "hook.internal_error", attempt.portal_id)
+                    continue
                 self._kept.popleft()
                 n += 1
         finally:

@@ -655,6 +655,30 @@ def test_an_unexpected_error_mid_exchange_leaves_a_final_outcome_not_a_pending_c
     assert time.monotonic() - t0 < 2
 
 
+def test_kept_attempts_are_appended_once_the_store_answers_and_one_it_refuses_is_dropped(hx, db):
+    hook = hx.hook(db)
+    real = hook.store.record_attempt
+    answers = iter(["down", "down", "ok", "down", "refused"])
+
+    def flaky(a):
+        what = next(answers, "ok")
+        if what == "down":
+            raise H.HookError.of("hook.store_unavailable", "down", retryable=True)
+        if what == "refused":
+            raise ValueError("refused")
+        return real(a)
+
+    hook.store.record_attempt = flaky  # type: ignore[method-assign]
+    hook._record(H.Attempt(1, "failed", "state.expired", None, "kept 1"))  # down: kept
+    assert hook.flush_kept() == 0  # still down: kept
+    assert hx.call("POST", "/state")[0] == 200  # the store answers: the kept attempt goes in
+    assert [a.detail for a in hook.store.attempts(0)] == ["kept 1"]
+    hook._record(H.Attempt(2, "failed", "state.expired", None, "kept 2"))  # down: kept
+    assert hx.call("POST", "/state")[0] == 200  # refused outright: dropped, the page unaffected
+    assert len(hook._kept) == 0 and [a.detail for a in hook.store.attempts(0)] == ["kept 1"]
+    assert '"event":"store","outcome":"failed","reason":"hook.internal_error"' in hx.log.getvalue()
+
+
 def test_retry_after_is_honoured_up_to_ten_seconds(hx, db):
     hook = hx.hook(db)
     waits: List[float] = []
