@@ -64,6 +64,12 @@ export async function pgStore(url, options = {}) {
   pool.on('error', (e) => {
     if (options.onError) options.onError(e);
   });
+  // And a client of ours never lacks an 'error' listener: pg parses a whole socket chunk at
+  // once, so the server's FATAL 57P01 (a restart) can arrive in the same chunk as the
+  // connection's ReadyForQuery, after the pool took its idle listener off and before our
+  // transaction put its own on. The error is kept; the client's next query fails and the
+  // transaction releases it as broken.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const name = safeUrl(url);
 
   /** Runs `work(client)` in one transaction; a lost connection becomes hook.store_unavailable. */
@@ -143,15 +149,16 @@ export async function pgStore(url, options = {}) {
     },
     async beginExchange(nonce, codeHash, now) {
       const v = await rolledBack(async (c) => {
-        const known = await c.query('SELECT outcome FROM hsinstall_codes WHERE code_hash = $1', [codeHash]);
-        if (known.rows.length) throw new Verdict({ verdict: 'replayed', outcome: known.rows[0].outcome === PENDING ? null : known.rows[0].outcome });
+        // The code first (a primary key: of two callbacks with one code exactly one inserts; the other waits for its commit).
+        const claimed = await c.query('INSERT INTO hsinstall_codes (code_hash, outcome, at) VALUES ($1, $2, $3) ON CONFLICT (code_hash) DO NOTHING', [codeHash, PENDING, now]);
+        if (claimed.rowCount !== 1) {
+          const known = await c.query('SELECT outcome FROM hsinstall_codes WHERE code_hash = $1', [codeHash]);
+          throw new Verdict({ verdict: 'replayed', outcome: known.rows.length && known.rows[0].outcome !== PENDING ? known.rows[0].outcome : null });
+        }
         if (nonce !== null && nonce !== undefined) {
           const used = await c.query('UPDATE hsinstall_states SET used_at = $1 WHERE nonce = $2 AND used_at IS NULL AND expires_at > $1', [now, nonce]);
           if (used.rowCount !== 1) throw new Verdict({ verdict: 'state_replayed', outcome: null });
         }
-        const claimed = await c.query('INSERT INTO hsinstall_codes (code_hash, outcome, at) VALUES ($1, $2, $3) ON CONFLICT (code_hash) DO NOTHING', [codeHash, PENDING, now]);
-        // Claimed by another process meanwhile: give the state back (roll back), a replay.
-        if (claimed.rowCount !== 1) throw new Verdict({ verdict: 'replayed', outcome: null });
         return { verdict: 'new', outcome: null };
       });
       if (v.verdict === 'replayed' && v.outcome === null) return { verdict: 'replayed', outcome: await store.getCodeOutcome(codeHash) };
