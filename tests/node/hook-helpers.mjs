@@ -151,7 +151,16 @@ export async function setup({ prefix = '/hook', sandboxArgs = [], hookOptions = 
   };
   const makeHook = (more = {}) =>
     createHook({ env, log: rec.log, now: () => Date.now() / 1000 + clock.offset, backoffMs: 20, timeoutMs: 2000, basePath: prefix, ...hookOptions, ...more });
-  const hook = await makeHook();
+  let hook;
+  try {
+    hook = await makeHook();
+  } catch (e) {
+    // A hook that refuses to start must not leave the sandbox and the server running (the test process would never end).
+    await new Promise((r) => server.close(r));
+    await sandbox.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   handle = hook.handler;
 
   /** A request to the hook over HTTP; the answer is recorded for the scan. */

@@ -120,6 +120,41 @@ describe('hsinstall/hook: the PostgreSQL store stopped and restarted under a run
     assert.match(await t.hook.getAccessToken(ENTERPRISE), /^sbx-at-/);
   });
 
+  it('the database stays away after HubSpot issued tokens: the tokens are given back, and the failure becomes the code\'s outcome once it answers', async () => {
+    await sql(url, 'CREATE DATABASE hsinstall_giveup');
+    const own = url.replace('/hsinstall?', '/hsinstall_giveup?'); // a database of its own: this hook has its own token key
+    const u = await setup({ store: own, hookOptions: { storeRetryMs: 1000, replayWaitMs: 1000 } });
+    try {
+      const { code, state } = await u.authorize({ account: STARTER });
+      const served = (await u.sandbox.stats()).faults_served;
+      await u.sandbox.faults({ delay_ms: 800, count: 1 });
+      const pending = u.exchange({ code, state, redirect_uri: u.redirect });
+      for (let i = 0; i < 200 && (await u.sandbox.stats()).faults_served === served; i++) await sleep(10);
+      cluster.down(); // while the token request is in flight, and for longer than storeRetryMs
+      let r;
+      try {
+        r = await pending;
+        assert.deepEqual([r.status, r.json.code, r.json.retryable], [503, 'hook.store_unavailable', true], r.text);
+        assert.equal((await u.sandbox.stats()).revocations, 1, 'the tokens the hook could not keep went back to HubSpot');
+      } finally {
+        cluster.up();
+      }
+      const again = await u.exchange({ code, state, redirect_uri: u.redirect }); // flushes the kept outcome first
+      assert.deepEqual([again.status, again.json.code, again.json.retryable], [503, 'hook.store_unavailable', false], again.text);
+      assert.match(again.json.message, /Start the install again/);
+      assert.equal((await u.sandbox.stats()).code_grants, 1, 'no second token request for the spent code');
+      assert.equal(Number((await sql(own, "SELECT count(*) AS n FROM hsinstall_codes WHERE outcome = 'pending'")).rows[0].n), 0);
+      assert.equal(Number((await sql(own, 'SELECT count(*) AS n FROM hsinstall_installs')).rows[0].n), 0);
+      const logged = (await sql(own, 'SELECT reason, portal_id FROM hsinstall_attempts')).rows;
+      assert.ok(logged.some((a) => a.reason === 'hook.store_unavailable' && Number(a.portal_id) === STARTER), JSON.stringify(logged));
+      u.rec.add(await u.hook.attemptsCsv());
+      await u.storedSecrets();
+      u.rec.scan();
+    } finally {
+      await u.close();
+    }
+  });
+
   it('no secret, token or code in any log line or answer of this file', async () => {
     t.rec.add(await t.hook.attemptsCsv());
     await t.storedSecrets();

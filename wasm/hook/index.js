@@ -109,9 +109,11 @@ export async function createHook(options = {}) {
     }, 1000);
     flushTimer.unref?.();
   }
-  function keep(attempt) {
+  // Each kept entry is {attempt} or, for an exchange given up after HubSpot issued tokens,
+  // {attempt, codeHash, outcome}: the code's final outcome, written with the attempt.
+  function keep(attempt, codeHash = null, outcome = null) {
     if (kept.length >= KEPT_ATTEMPTS) kept.shift();
-    kept.push(attempt);
+    kept.push({ attempt, codeHash, outcome });
     later();
   }
   /** Appends the kept attempts, oldest first; stops (and tries again later) while the store is down. */
@@ -121,7 +123,9 @@ export async function createHook(options = {}) {
       flushing = (async () => {
         try {
           while (kept.length) {
-            await store.appendAttempt(kept[0]);
+            const { attempt, codeHash, outcome } = kept[0];
+            if (codeHash === null) await store.appendAttempt(attempt);
+            else await store.finishExchange(codeHash, outcome, attempt, null);
             kept.shift();
           }
           log('store', 'recovered', 'recovered');
@@ -315,7 +319,7 @@ export async function createHook(options = {}) {
           await finishStored(codeHash, JSON.stringify({ status, body }), attempt, null);
         } catch (e) {
           if (!isUnavailable(e)) throw e;
-          keep(attempt); // the code stays pending: a replay of it waits, then answers hook.code_replayed
+          keep(attempt, codeHash, JSON.stringify({ status, body })); // the code's outcome, written once the store answers
         }
       }
       log(event, 'failed', reason, portalId);
@@ -449,9 +453,16 @@ export async function createHook(options = {}) {
       });
     } catch (e) {
       if (!isUnavailable(e)) throw e;
-      // HubSpot issued tokens the store could not take within storeRetryMs: the code stays
-      // pending, the failure is kept for the attempt log.
-      keep({ at: t, outcome: 'failed', reason: 'hook.store_unavailable', portalId, detail: `HubSpot issued tokens; the store did not take them within ${Math.round(storeRetryMs / 1000)} s` });
+      // HubSpot issued tokens the store could not take within storeRetryMs: they are given
+      // back (revoked), and the code's final outcome ("start the install again": the code is
+      // spent) is kept with the attempt, written once the store answers, as the Python hook does.
+      await revoke(tokens.refresh_token, secret);
+      const message = 'The install could not be stored: the hook\'s database could not be reached.';
+      keep(
+        { at: t, outcome: 'failed', reason: 'hook.store_unavailable', portalId, detail: `${message} (installed)` },
+        codeHash,
+        JSON.stringify({ status: 503, body: { ok: false, code: 'hook.store_unavailable', retryable: false, message: `${message} Start the install again.` } }),
+      );
       log(event, 'failed', 'hook.store_unavailable', portalId);
       return { status: 503, body: unavailableBody() };
     }
