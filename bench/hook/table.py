@@ -51,18 +51,20 @@ def main() -> int:
         print("bench: %s" % e, file=sys.stderr)
         return 1
 
-    head = "| hook processes | " + " | ".join("%s installs/s | p50 ms | p99 ms" % s for s, _ in STORES) + " |"
-    rule = "|---|" + "|".join("---:|---:|---:" for _ in STORES) + "|"
+    head = "| hook processes | " + " | ".join("%s installs/s | p50 ms | p99 ms" % s for s, _ in STORES) + " | PostgreSQL ÷ SQLite |"
+    rule = "|---|" + "|".join("---:|---:|---:" for _ in STORES) + "|---:|"
     lines = [head, rule]
     for name, key, _ in ROWS:
         cells = []
         for _, store in STORES:
             r = results["%s-%s" % (store, key)]
             cells += ["%.0f" % r["installs_per_s"], "%.1f" % r["median_ms"], "%.1f" % r["p99_ms"]]
+        # The peer is the SQLite store, measured in the same run: installs/s on PostgreSQL over SQLite.
+        cells.append("%.2f×" % (results["postgresql-%s" % key]["installs_per_s"] / results["sqlite-%s" % key]["installs_per_s"]))
         lines.append("| %s | %s |" % (name, " | ".join(cells)))
     about = ("%d timed installs per run (after %d untimed per process), %d exchanges in flight, every client, sandbox, hook "
-             "and database on %d cores over loopback; PostgreSQL as tests/pg/pgtmp runs it (fsync=off), SQLite with the "
-             "hooks' settings; one run each, %s" % (args.installs, args.warmup, args.concurrency, os.cpu_count() or 0,
+             "and database on %d cores over loopback; both stores durable (SQLite WAL with "
+             "synchronous=FULL, the hooks' setting; PostgreSQL with fsync on, its default); one run each, %s" % (args.installs, args.warmup, args.concurrency, os.cpu_count() or 0,
                                    datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
     table = "\n".join(lines)
     print("\n" + table + "\n\n" + about, flush=True)

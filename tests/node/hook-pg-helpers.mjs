@@ -46,13 +46,10 @@ export async function freshDatabase(base = testPg()) {
 
 /**
  * A private cluster of its own (for the tests that stop and start the server): start,
- * down (pg_ctl stop, the cluster kept), up (start again), remove. tests/pg/pgtmp makes and
- * removes it; down and up run pg_ctl with the same options as pgtmp, as the postgres
- * user when root (initdb and the server refuse root).
+ * down (stopped, the cluster kept), up (started again), restart, remove: all through
+ * tests/pg/pgtmp (which runs PostgreSQL's programs as the postgres user when root).
  */
 export function privateCluster(dir) {
-  const bin = '/usr/lib/postgresql/15/bin';
-  const asPg = (args) => (process.getuid && process.getuid() === 0 ? ['runuser', ['-u', 'postgres', '--', ...args]] : [args[0], args.slice(1)]);
   const run = (cmd, args) => {
     const r = spawnSync(cmd, args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr || r.stdout}`);
@@ -60,23 +57,8 @@ export function privateCluster(dir) {
   };
   return {
     start: () => run(PGTMP, ['start', dir]),
-    down: () => run(...asPg([`${bin}/pg_ctl`, '-D', `${dir}/data`, '-m', 'fast', '-w', 'stop'])),
-    up: () =>
-      run(
-        ...asPg([
-          `${bin}/pg_ctl`,
-          '-D',
-          `${dir}/data`,
-          '-l',
-          `${dir}/server.log`,
-          '-w',
-          '-t',
-          '60',
-          '-o',
-          `-k ${dir} -c listen_addresses='' -c fsync=off -c max_connections=200 -c shared_buffers=64MB`,
-          'start',
-        ]),
-      ),
+    down: () => run(PGTMP, ['down', dir]),
+    up: () => run(PGTMP, ['start', dir]),
     restart: () => run(PGTMP, ['restart', dir]),
     remove: () => spawnSync(PGTMP, ['stop', dir]),
   };

@@ -29,7 +29,6 @@ from test_hook import ENTERPRISE, EXTRA_ACCOUNTS, STARTER, TOKEN_TTL, Clock, Har
 
 ROOT = Path(__file__).resolve().parents[2]
 PGTMP = ROOT / "tests" / "pg" / "pgtmp"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 # PostgreSQL's own programs run without the sanitizer runtimes scripts/test-python preloads into
 # the interpreter for its second pass (initdb hangs under them).
 PG_ENV = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
@@ -48,12 +47,9 @@ class Cluster:
             raise
         self.url = r.stdout.strip()
 
-    def _as_pg(self, *cmd: str) -> None:
-        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run(prefix + list(cmd), check=True, capture_output=True, timeout=60, env=PG_ENV)
-
     def down(self) -> None:
-        self._as_pg(str(PG_BIN / "pg_ctl"), "-D", self.dir + "/data", "-m", "fast", "-w", "stop")
+        r = subprocess.run([str(PGTMP), "down", self.dir], capture_output=True, text=True, timeout=60, env=PG_ENV)
+        assert r.returncode == 0, r.stderr
 
     def up(self) -> None:
         r = subprocess.run([str(PGTMP), "start", self.dir], capture_output=True, text=True, timeout=120, env=PG_ENV)
