@@ -74,6 +74,22 @@ def _parse_key(item: str, n: int, variable: str) -> bytes:
                         "base64 or base64url); %s" % (where, len(item), MAKE_ONE))
 
 
+def read_setting(env: Mapping[str, str], name: str) -> Tuple[Optional[str], str]:
+    """``name`` from ``env``, or the contents of the file ``name_FILE`` names (trailing
+    whitespace dropped), with the variable it came from; SettingsError when both are set or
+    the file cannot be read. The one reader of every HSINSTALL_* setting."""
+    value, path = env.get(name), env.get(name + "_FILE")
+    if value and path:
+        raise SettingsError(name, "set %s or %s_FILE, not both" % (name, name))
+    if not path:
+        return value, name
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip(), name + "_FILE"
+    except OSError as e:
+        raise SettingsError(name + "_FILE", "cannot read %s (%s)" % (path, e.strerror or e)) from None
+
+
 class KeyRing:
     """The token keys: ``keys[0]`` seals, every key unseals rows of its id."""
 
@@ -117,18 +133,8 @@ class KeyRing:
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "KeyRing":
         """HSINSTALL_TOKEN_KEY, or the file HSINSTALL_TOKEN_KEY_FILE names."""
-        env = os.environ if environ is None else environ
-        value, path = env.get(KEY_VARIABLE), env.get(KEY_VARIABLE + "_FILE")
-        if value and path:
-            raise SettingsError(KEY_VARIABLE, "set %s or %s_FILE, not both" % (KEY_VARIABLE, KEY_VARIABLE))
-        if path:
-            try:
-                with open(path, encoding="utf-8") as f:
-                    value = f.read()
-            except OSError as e:
-                raise SettingsError(KEY_VARIABLE + "_FILE", "cannot read %s (%s)" % (path, e.strerror or e)) from None
-            return cls.parse(value, KEY_VARIABLE + "_FILE")
-        return cls.parse(value or "", KEY_VARIABLE)
+        value, name = read_setting(os.environ if environ is None else environ, KEY_VARIABLE)
+        return cls.parse(value or "", name)
 
     @staticmethod
     def _aad(column: str, portal_id: int) -> bytes:

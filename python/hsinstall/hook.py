@@ -52,7 +52,7 @@ from . import _core
 from . import state as _state
 from . import token as _token
 from ._errors import CallbackError, ConfigError, HsInstallError, StateError, TokenRequestError
-from ._sealing import KeyRing, SettingsError
+from ._sealing import KeyRing, SettingsError, read_setting
 from ._types import AppConfig, Diagnostic, HttpRequest, ScopeComparison
 from .store import (STORE_UNAVAILABLE, Attempt, HookError, Install, PostgresStore, SQLiteStore, Store, migrate_store,
                     open_store, parse_store_url, rotate_key)
@@ -148,15 +148,7 @@ class Settings:
         env = os.environ if environ is None else environ
 
         def get(name: str, required: bool = True) -> Optional[str]:
-            value, path = env.get(name), env.get(name + "_FILE")
-            if value and path:
-                raise SettingsError(name, "set %s or %s_FILE, not both" % (name, name))
-            if path:
-                try:
-                    with open(path, encoding="utf-8") as f:
-                        value = f.read().strip()
-                except OSError as e:
-                    raise SettingsError(name + "_FILE", "cannot read %s (%s)" % (path, e.strerror or e)) from None
+            value, _ = read_setting(env, name)
             if not value:
                 if required:
                     raise SettingsError(name, "is not set")
