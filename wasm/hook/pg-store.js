@@ -1,9 +1,11 @@
 // The PostgreSQL store (docs/hook.md, "Store"): the SQLite store's interface and semantics
 // (store.js) over a shared database, through `pg` (an optional peer dependency:
 // `npm install pg`). Every operation is one transaction on a pooled connection; the
-// database enforces what must hold across processes: a state consumed by
-// `UPDATE ... WHERE used_at IS NULL`, a code claimed by its primary key (`ON CONFLICT DO
-// NOTHING`, the state given back when another process claimed it first), an install
+// database enforces what must hold across processes: a code claimed first by its primary
+// key (`ON CONFLICT DO NOTHING`: of two callbacks with one code, one inserts and the other
+// waits for its commit), then the state consumed by `UPDATE ... WHERE used_at IS NULL` (the
+// code's claim rolled back when the state is refused; the same order as the Python store, so
+// mixed runtimes never take the two rows' locks in opposite orders), an install
 // upserted whole with its code's outcome and attempt, the refresh lease a row, and the
 // refresh compare-and-swap under `SELECT ... FOR UPDATE`.
 //
