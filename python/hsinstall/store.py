@@ -124,14 +124,12 @@ def _hide_password(url: str) -> str:
 
 
 def _schema_root() -> Path:
-    """The package's copy of the repository's schema/ folder (hsinstall/schema), or, for a source
-    tree or a CMake build folder, the repository's own schema/ above the module."""
-    here = Path(__file__).resolve().parent
-    candidates = [here / "schema"] + [p / "schema" for p in list(here.parents)[:5]]
-    for c in candidates:
-        if (c / "sqlite" / "001_tables.sql").is_file() and (c / "postgresql" / "001_tables.sql").is_file():
-            return c
-    raise RuntimeError("hsinstall's schema files are missing (hsinstall/schema/<dialect>/NNN_*.sql): reinstall the package")
+    """The package's copy of the repository's schema/ folder (hsinstall/schema: setup.py and the
+    CMake build both put it there)."""
+    c = Path(__file__).resolve().parent / "schema"
+    if (c / "sqlite" / "001_tables.sql").is_file() and (c / "postgresql" / "001_tables.sql").is_file():
+        return c
+    raise RuntimeError("hsinstall's schema files are missing (%s/<dialect>/NNN_*.sql): reinstall the package" % c)
 
 
 def schema_migrations(dialect: str) -> List[Tuple[int, str, str]]:
