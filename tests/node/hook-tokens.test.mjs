@@ -100,6 +100,25 @@ describe('hsinstall/hook: getAccessToken and checkScopes (against the sandbox)',
     }
   });
 
+  it('a refresh held elsewhere past refreshWaitMs ends in hook.refresh_busy, retryable, with no refresh request', async () => {
+    const base = row(ENTERPRISE);
+    const waiting = await t.makeHook({ refreshWaitMs: 300 });
+    try {
+      t.clock.offset = base.updated_at - Math.floor(Date.now() / 1000) + 0.9 * 1800;
+      const now = Math.floor(Date.now() / 1000 + t.clock.offset);
+      assert.equal(await t.hook.store.acquireRefresh(ENTERPRISE, 'another-process', now + 600, now), true); // a refresh that hangs
+      const before = await grants();
+      const t0 = Date.now();
+      await assert.rejects(waiting.getAccessToken(ENTERPRISE), (e) => e instanceof HookError && e.code === 'hook.refresh_busy' && e.retryable === true);
+      const waited = Date.now() - t0;
+      assert.ok(waited >= 300 && waited < 3000, `waited ${waited} ms`);
+      assert.equal(await grants(), before);
+      await t.hook.store.releaseRefresh(ENTERPRISE, 'another-process');
+    } finally {
+      await waiting.close();
+    }
+  });
+
   it('checkScopes() introspects the token and compares with the app: optional scopes the account lacks are noted', async () => {
     const i = await install(STARTER);
     t.clock.offset = i.updated_at - Math.floor(Date.now() / 1000);

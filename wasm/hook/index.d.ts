@@ -228,6 +228,8 @@ export interface HookOptions {
   poolSize?: number;
   /** How long a store write after HubSpot issued tokens is retried while the store cannot be reached (default 20000 ms). */
   storeRetryMs?: number;
+  /** How long getAccessToken waits for another instance's refresh of the same portal before hook.refresh_busy (default 15000 ms). */
+  refreshWaitMs?: number;
   /** Where the core's .wasm comes from (see load()). */
   wasm?: unknown;
 }

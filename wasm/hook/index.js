@@ -36,6 +36,7 @@ const CSV_DAYS = 30;
 const DETAIL_MAX = 500;
 const KEPT_ATTEMPTS = 1000; // attempts kept in memory while the store cannot be reached
 const STORE_RETRY_MS = 20000; // how long a store write after HubSpot issued tokens is retried
+const REFRESH_WAIT_MS = 15000; // how long getAccessToken waits for another instance's refresh
 const UNAVAILABLE_MESSAGE = 'The install could not be recorded just now (the store is unavailable); try again in a moment.';
 // Token errors that mean "this code is spent or wrong": the page's request was at fault (400).
 const CODE_ERRORS = new Set(['token.bad_auth_code', 'token.expired_auth_code', 'token.redirect_mismatch', 'token.invalid_grant', 'token.bad_code_verifier']);
@@ -52,7 +53,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * appConfigFile, redirectUri, apiBase, returnOrigins, store (a store object, or a
  * sqlite:/// URL), env (default process.env); and log (a function taking each JSON line,
  * or false; default stderr), timeoutMs (10000 per HTTP request), retries (3), backoffMs
- * (500), stateTtl (600 s), replayWaitMs (30000), exposeAttempts (true: GET /attempts.csv),
+ * (500), stateTtl (600 s), replayWaitMs (30000), refreshWaitMs (15000), storeRetryMs (20000),
+ * exposeAttempts (true: GET /attempts.csv),
  * basePath (for node:http: the path the hook is mounted at), now (Unix seconds; tests),
  * fetch, Database (the better-sqlite3 constructor).
  */
@@ -68,6 +70,7 @@ export async function createHook(options = {}) {
   const backoffMs = options.backoffMs ?? 500;
   const stateTtl = options.stateTtl ?? STATE_TTL;
   const replayWaitMs = options.replayWaitMs ?? 30000;
+  const refreshWaitMs = options.refreshWaitMs ?? REFRESH_WAIT_MS;
   const exposeAttempts = options.exposeAttempts ?? true;
   const basePath = `/${String(options.basePath || '').replace(/^\/+|\/+$/g, '')}`.replace(/^\/$/, '');
   const write = options.log === false || options.log === null ? null : typeof options.log === 'function' ? options.log : (line) => process.stderr.write(`${line}\n`);
@@ -558,7 +561,7 @@ export async function createHook(options = {}) {
   async function underLease(portalId) {
     const holder = randomBytes(8).toString('hex');
     const lease = Math.ceil((timeoutMs * (retries + 1) + RETRY_AFTER_MAX_MS * retries) / 1000) + 30;
-    const deadline = Date.now() + (lease + 5) * 1000;
+    const deadline = Date.now() + refreshWaitMs; // then hook.refresh_busy: the caller tries again
     for (;;) {
       const t = now();
       if (await store.acquireRefresh(portalId, holder, t + lease, t)) {
