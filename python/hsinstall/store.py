@@ -145,8 +145,10 @@ def schema_migrations(dialect: str) -> List[Tuple[int, str, str]]:
     return out
 
 
-def split_sql(text: str) -> List[str]:
-    """The statements of a schema file: ``--`` comments dropped, split at ``;`` outside quotes."""
+def split_sql(text: str, dialect: str = "postgresql") -> List[str]:
+    """The statements of a schema file: ``--`` comments dropped, split at ``;`` outside quotes;
+    for SQLite, pieces are joined until ``sqlite3.complete_statement`` says the statement is
+    whole (a trigger's ``BEGIN ... END;`` body holds semicolons of its own)."""
     out, cur, i, n = [], [], 0, len(text)
     quote = None
     while i < n:
@@ -173,7 +175,15 @@ def split_sql(text: str) -> List[str]:
     stmt = "".join(cur).strip()
     if stmt:
         out.append(stmt)
-    return out
+    if dialect != "sqlite":
+        return out
+    whole: List[str] = []
+    for stmt in out:
+        if whole and not sqlite3.complete_statement(whole[-1] + ";"):
+            whole[-1] += "; " + stmt
+        else:
+            whole.append(stmt)
+    return whole
 
 
 # ---------------------------------------------------------------------------- the interface
@@ -281,7 +291,7 @@ class _SQLStore(Store):
         for version, name, sql in known:
             if version <= current:
                 continue
-            for stmt in split_sql(sql):
+            for stmt in split_sql(sql, self.dialect):
                 q(stmt)
             q("INSERT INTO hsinstall_migrations (version, name, applied_at) VALUES (?, ?, ?)", (version, name, now))
             if version == 2:

@@ -1,7 +1,7 @@
 // The store contract (tests/store/contract.json, format in tests/store/README.md): every
 // case against the Node hook's SQLite store and its PostgreSQL store, each on a fresh
 // store (a new SQLite file; a new PostgreSQL database). The raw operations (reopen,
-// rotateKey, schemaVersion, rawInstall, rawContains, rawCopyToken, rawLegacy) are done
+// rotateKey, schemaVersion, rawInstall, rawContains, rawCopyToken, rawLegacy, rawChangeAttempts) are done
 // here with a connection of the runner's own.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,6 +104,9 @@ async function runCase(c, raw) {
       assert.ok(COLUMNS.has(fromColumn) && COLUMNS.has(toColumn));
       const [r] = await raw.query(`SELECT ${fromColumn} AS v FROM hsinstall_installs WHERE portal_id = ?`, [fromPortal]);
       await raw.query(`UPDATE hsinstall_installs SET ${toColumn} = ? WHERE portal_id = ?`, [r.v, toPortal]);
+    },
+    async rawChangeAttempts(kind) {
+      await raw.exec({ update: "UPDATE hsinstall_attempts SET detail = 'x'", delete: 'DELETE FROM hsinstall_attempts' }[kind]);
     },
     async rawLegacy(installs) {
       await store?.close();

@@ -74,6 +74,7 @@ describe('migrations', () => {
     assert.deepEqual(db.prepare('SELECT version, name FROM hsinstall_migrations ORDER BY version').all(), [
       { version: 1, name: 'tables' },
       { version: 2, name: 'token_key_id' },
+      { version: 3, name: 'attempts_append_only' },
     ]);
     db.close();
   });
@@ -85,6 +86,7 @@ describe('migrations', () => {
       assert.deepEqual((await sql(pgdb.url, 'SELECT version, name FROM hsinstall_migrations ORDER BY version')).rows, [
         { version: 1, name: 'tables' },
         { version: 2, name: 'token_key_id' },
+        { version: 3, name: 'attempts_append_only' },
       ]);
     } finally {
       await pgdb.drop();
@@ -97,7 +99,7 @@ describe('migrations', () => {
     const db = new Database(path);
     db.prepare("INSERT INTO hsinstall_migrations VALUES (99, 'future', 0)").run();
     db.close();
-    const newer = (e) => e instanceof HookConfigError && e.setting === 'HSINSTALL_STORE' && /migrated by a newer hsinstall \(schema version 99; this one knows up to 2\)/.test(e.message);
+    const newer = (e) => e instanceof HookConfigError && e.setting === 'HSINSTALL_STORE' && /migrated by a newer hsinstall \(schema version 99; this one knows up to 3\)/.test(e.message);
     await assert.rejects(sqliteStore(path, { keys: A }), newer);
     const pgdb = await freshDatabase();
     try {

@@ -156,7 +156,7 @@ def test_migrate_store_from_sqlite_to_postgresql(tmp_path, pg_url):
     assert r.stdout == "migrate-store: copied 3 installs, 2 states, 2 codes, 4 attempts\n"
     source, target = dump(src), dump(pg_url)
     # Both migrated: the legacy source sealed in place; the target holds the same sealed values.
-    assert raw(src, "SELECT MAX(version) FROM hsinstall_migrations") == raw(pg_url, "SELECT MAX(version) FROM hsinstall_migrations") == [(2,)]
+    assert raw(src, "SELECT MAX(version) FROM hsinstall_migrations") == raw(pg_url, "SELECT MAX(version) FROM hsinstall_migrations") == [(S.schema_migrations("sqlite")[-1][0],)]
     assert target["installs"] == source["installs"] and all(row[8] == RING_A.sealing_id for row in target["installs"])
     assert not any("legacy-" in str(v) for row in target["installs"] + source["installs"] for v in row)
     assert target["states"] == [("live", now + 600, None), ("used", now + 600, now)]  # the expired one stays behind

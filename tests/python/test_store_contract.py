@@ -93,7 +93,7 @@ class Raw:
 class Runner:
     OPS = ("saveState", "beginExchange", "getCodeOutcome", "finishExchange", "appendAttempt", "getInstall", "listInstalls",
            "listAttempts", "acquireRefresh", "releaseRefresh", "updateTokens", "purge", "reopen", "rotateKey",
-           "schemaVersion", "rawInstall", "rawContains", "rawCopyToken", "rawLegacy")
+           "schemaVersion", "rawInstall", "rawContains", "rawCopyToken", "rawLegacy", "rawChangeAttempts")
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -161,6 +161,10 @@ class Runner:
             (value,), = self.raw.q("SELECT %s FROM hsinstall_installs WHERE portal_id = ?" % src_col, (src,))
             self.raw.q("UPDATE hsinstall_installs SET %s = ? WHERE portal_id = ?" % dst_col, (value, dst))
             return None
+        if op == "rawChangeAttempts":
+            sql = {"update": "UPDATE hsinstall_attempts SET detail = 'x'", "delete": "DELETE FROM hsinstall_attempts"}[args[0]]
+            self.raw.q(sql)
+            return None
         if op == "rawLegacy":
             if self.store is not None:
                 self.store.close()
@@ -168,7 +172,7 @@ class Runner:
             for t in self.raw.tables():
                 self.raw.q("DROP TABLE %s" % t)
             (version, name, sql), = [m for m in S.schema_migrations(self.dialect) if m[0] == 1]
-            for stmt in S.split_sql(sql):
+            for stmt in S.split_sql(sql, self.dialect):
                 self.raw.q(stmt)
             for d in args[0]:
                 self.raw.q("INSERT INTO hsinstall_installs (portal_id, user_id, hub_domain, scopes, access_token, refresh_token, "

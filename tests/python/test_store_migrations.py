@@ -58,7 +58,7 @@ def migrations(url: str):
         c.close()
 
 
-EXPECTED = [(1, "tables"), (2, "token_key_id")]  # as the Node hook records them
+EXPECTED = [(1, "tables"), (2, "token_key_id"), (3, "attempts_append_only")]  # as the Node hook records them
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
@@ -69,7 +69,7 @@ def test_four_processes_opening_a_fresh_store_at_once_apply_each_migration_once(
                               stderr=subprocess.PIPE, text=True) for _ in range(4)]
     outs = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, [o[1][-2000:] for o in outs]
-    assert [o[0].strip() for o in outs] == ["2"] * 4
+    assert [o[0].strip() for o in outs] == [str(len(EXPECTED))] * 4
     assert migrations(url) == EXPECTED
 
 
@@ -93,7 +93,7 @@ def test_eight_threads_opening_a_fresh_store_at_once_apply_each_migration_once(d
         t.start()
     for t in threads:
         t.join(60)
-    assert errors == [] and results == [2] * 8
+    assert errors == [] and results == [len(EXPECTED)] * 8
     assert migrations(url) == EXPECTED
 
 
@@ -119,6 +119,12 @@ def test_schema_files_come_from_the_package_copy_of_the_repository_folder(root):
         assert [sql for _, _, sql in shipped] == [p.read_text(encoding="utf-8") for p in repo]
         # the package (installed, or a CMake build folder) carries its own copy
         assert sorted(p.name for p in (package / "schema" / dialect).glob("*.sql")) == [p.name for p in repo]
+
+
+def test_split_sql_keeps_a_sqlite_trigger_body_whole():
+    text = "CREATE TRIGGER t BEFORE DELETE ON a\nBEGIN SELECT RAISE(ABORT, 'no; never'); END;\nCREATE TABLE b (x TEXT);"
+    assert S.split_sql(text, "sqlite") == ["CREATE TRIGGER t BEFORE DELETE ON a\nBEGIN SELECT RAISE(ABORT, 'no; never'); END",
+                                           "CREATE TABLE b (x TEXT)"]
 
 
 def test_split_sql_keeps_statements_and_drops_comments():
