@@ -63,6 +63,8 @@ def _parse_key(item: str, n: int, variable: str) -> bytes:
     if _HEX64.fullmatch(item):
         return bytes.fromhex(item)
     if _B64.fullmatch(item):
+        if re.search(r"[+/]", item) and re.search(r"[-_]", item):  # as the Node hook: one alphabet or the other
+            raise SettingsError(variable, "%s mixes base64 and base64url characters; %s" % (where, MAKE_ONE))
         t = item.replace("+", "-").replace("/", "_").rstrip("=")
         try:
             raw = base64.urlsafe_b64decode(t + "=" * (-len(t) % 4))

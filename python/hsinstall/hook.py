@@ -491,7 +491,7 @@ class Hook:
             if code_hash is None:
                 self._record(attempt)
             else:
-                self._finish(code_hash, o, attempt, None, event)
+                self._finish(code_hash, o, attempt, None, event, kept_as_is=True)
             self._log(event, "failed", code, portal_id)
             return o
 
@@ -613,16 +613,21 @@ class Hook:
         return o
 
     def _finish(self, code_hash: str, o: Outcome, attempt: Attempt, install: Optional[Install],
-                event: str) -> Optional[Outcome]:
+                event: str, kept_as_is: bool = False) -> Optional[Outcome]:
         """The code's outcome, the install and the attempt in one transaction, retried while the
         store is unreachable (the code is spent at HubSpot). None when stored; else the 503 to
-        answer, the failure kept in memory as the code's outcome until the store answers."""
+        answer, the failure kept in memory as the code's outcome until the store answers.
+        ``kept_as_is``: a failed exchange's own outcome and attempt are what is kept (as the
+        Node hook does); otherwise (an install that could not be stored) "start again"."""
         try:
             self._write_retrying(lambda: self.store.finish_exchange(code_hash, o.to_json(), attempt, install), event)
             return None
         except HookError as e:
             if not self._unavailable(e):
                 raise
+        if kept_as_is:
+            self._kept.append((code_hash, o.to_json(), attempt))
+            return o
         message = "The install could not be stored: the hook's database could not be reached."
         final = Outcome(503, {"ok": False, "code": STORE_UNAVAILABLE, "retryable": False,
                               "message": message + " Start the install again."})

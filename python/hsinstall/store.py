@@ -675,8 +675,8 @@ class PostgresStore(_SQLStore):
                         result = work(q)
                     conn.commit()
                 except _Rollback as r:
-                    conn.rollback()
-                    self._put(conn)
+                    # A connection lost meanwhile rolled back too: the verdict stands, the connection goes.
+                    self._rollback_or_close(conn)
                     return r.value
                 except psycopg2.extensions.TransactionRollbackError:  # deadlock or serialization: run it again
                     self._rollback_or_close(conn)

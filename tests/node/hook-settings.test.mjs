@@ -364,3 +364,23 @@ describe('hsinstall/hook: a store the site supplies, and the functions made from
     assert.ok(rec.scan() >= 5);
   });
 });
+
+describe('hsinstall/hook: store URLs in messages, and token comparison', () => {
+  it('safeUrl hides a password in the user-info part and in the query, and leaves the rest', async () => {
+    const { safeUrl } = await import('../../wasm/hook/errors.js');
+    assert.equal(safeUrl('postgresql://app:s3cret@db:5432/hs'), 'postgresql://app:***@db:5432/hs');
+    assert.equal(safeUrl('postgresql://app:p/w@db/hs'), 'postgresql://app:***@db/hs');
+    assert.equal(safeUrl('postgresql://app:a@b@db/hs?sslmode=require'), 'postgresql://app:***@db/hs?sslmode=require');
+    assert.equal(safeUrl('postgresql://app@/hs?host=/run/postgresql&password=s3cret'), 'postgresql://app@/hs?host=/run/postgresql&password=***');
+    assert.equal(safeUrl('postgresql://app@/hs?sslpassword=x&host=/run'), 'postgresql://app@/hs?sslpassword=***&host=/run');
+    assert.equal(safeUrl('postgresql://postgres@/hsinstall?host=/tmp/x'), 'postgresql://postgres@/hsinstall?host=/tmp/x');
+    assert.equal(safeUrl('sqlite:////var/lib/hs.db'), 'sqlite:////var/lib/hs.db');
+  });
+  it('sameText compares whole texts', async () => {
+    const { sameText } = await import('../../wasm/hook/seal.js');
+    assert.equal(sameText('rt-1', 'rt-1'), true);
+    assert.equal(sameText('rt-1', 'rt-2'), false);
+    assert.equal(sameText('rt-1', 'rt-10'), false);
+    assert.equal(sameText('', ''), true);
+  });
+});

@@ -66,3 +66,16 @@ def test_a_value_sealed_by_node_crypto_after_the_documented_layout_opens():
     out = json.loads(r.stdout)
     assert out["kid"] == key_id(A)
     assert KeyRing([A]).unseal(out["sealed"], "refresh_token", 9007199254740991) == "rt-é/+=\"'"
+
+
+def test_a_key_mixing_base64_and_base64url_characters_is_refused_as_node_refuses_it():
+    raw = bytes(range(256))[:32]
+    # a key whose base64 has both a '+'/'/' and (once made url-safe in part) a '-'/'_'
+    mixed = base64.b64encode(bytes([0xFB, 0xFF] * 16)).decode().rstrip("=")
+    mixed = mixed[:10].replace("/", "_") + mixed[10:]
+    assert re.search(r"[+/]", mixed) and re.search(r"[-_]", mixed)
+    with pytest.raises(SettingsError) as e:
+        KeyRing.parse(mixed)
+    assert "mixes base64 and base64url" in str(e.value) and mixed not in str(e.value)
+    assert KeyRing.parse(base64.b64encode(raw).decode()).sealing_id == key_id(raw)
+    assert KeyRing.parse(base64.urlsafe_b64encode(raw).decode().rstrip("=")).sealing_id == key_id(raw)

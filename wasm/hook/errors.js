@@ -28,7 +28,17 @@ export const storeUnavailable = (why, cause) =>
 /** A stored row that does not open (tampered, or sealed by a key this process does not hold). */
 export const storeCorrupt = (why) => new HookError('hook.store_corrupt', `A stored install does not open: ${why}.`);
 
-/** A store URL fit for a message: no password. */
+/**
+ * A store URL fit for a message (and so for the attempt log and its CSV): no password, in the
+ * user-info part (`user:pw@`, up to the last `@` before the path) or in the query
+ * (`password=`, `sslpassword=`, `passfile=` and the like).
+ */
 export function safeUrl(url) {
-  return String(url).replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:?#]*):[^@/?#]*@/i, '$1:***@');
+  let u = String(url);
+  const start = u.indexOf('://') + 3;
+  const end = u.slice(start).search(/[?#]|$/) + start; // the authority and path, before any query
+  const at = u.lastIndexOf('@', end - 1);
+  const colon = u.indexOf(':', start);
+  if (start > 2 && at >= start && colon >= start && colon < at) u = `${u.slice(0, colon)}:***${u.slice(at)}`;
+  return u.replace(/([?&][^=&#]*pass[^=&#]*=)[^&#]*/gi, '$1***');
 }

@@ -15,7 +15,7 @@
 // back from pg as text: they are turned into numbers (portal ids up to 2^53 - 1).
 import { HookConfigError, HookError, safeUrl, storeUnavailable } from './errors.js';
 import { checkKeyIds, migratePg } from './migrate.js';
-import { parseKeyRing } from './seal.js';
+import { parseKeyRing, sameText } from './seal.js';
 import { PENDING, openInstall, reseal, sealInstall } from './store.js';
 
 const ROTATE_BATCH = 500;
@@ -216,7 +216,7 @@ export async function pgStore(url, options = {}) {
       return tx(async (c) => {
         // The newest refresh token wins: compared after opening, with the row locked.
         const { rows } = await c.query('SELECT portal_id, refresh_token FROM hsinstall_installs WHERE portal_id = $1 FOR UPDATE', [portalId]);
-        if (!rows.length || ring.open('refresh_token', portalId, rows[0].refresh_token) !== old) return false;
+        if (!rows.length || !sameText(ring.open('refresh_token', portalId, rows[0].refresh_token), old)) return false;
         const r = await c.query('UPDATE hsinstall_installs SET access_token = $1, refresh_token = $2, expires_at = $3, updated_at = $4, key_id = $5 WHERE portal_id = $6', [
           access,
           refresh,

@@ -9,7 +9,7 @@
 // 32-byte keys (64 hex characters, or 43/44 base64/base64url characters), separated by
 // spaces or commas; the first seals, the others only open. A key's id is the first 16 hex
 // characters of HMAC-SHA256(key, "hsinstall token key id").
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 import { HookConfigError, storeCorrupt } from './errors.js';
 
@@ -19,6 +19,12 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const COLUMNS = new Set(['access_token', 'refresh_token']);
 const B64URL = /^[A-Za-z0-9_-]*$/;
+
+/** Whether two secrets (tokens) are equal, in time that does not depend on where they differ. */
+export function sameText(a, b) {
+  const digest = (s) => createHash('sha256').update(String(s), 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
 
 /** A key's id: the first 16 hex characters of HMAC-SHA256(key, "hsinstall token key id"). */
 export function keyId(key) {

@@ -44,7 +44,7 @@
 // Times are Unix seconds.
 
 import { checkKeyIds, migrateSqlite } from './migrate.js';
-import { parseKeyRing } from './seal.js';
+import { parseKeyRing, sameText } from './seal.js';
 
 /** The outcome a code has while its first exchange runs. */
 export const PENDING = 'pending';
@@ -119,9 +119,20 @@ export async function sqliteStore(path, options = {}) {
       );
     }
   }
-  const db = new Database(path, { timeout: options.timeoutMs ?? 30000 });
+  const timeoutMs = options.timeoutMs ?? 30000;
+  const db = new Database(path, { timeout: timeoutMs });
   try {
-    db.pragma('journal_mode = WAL');
+    // Switching a fresh file to WAL takes an exclusive lock and may answer SQLITE_BUSY at once
+    // (without the busy handler) while another process does the same: try again, as the Python store does.
+    for (const deadline = Date.now() + timeoutMs; ; ) {
+      try {
+        db.pragma('journal_mode = WAL');
+        break;
+      } catch (e) {
+        if (!/^SQLITE_(BUSY|LOCKED)/.test(String(e.code)) || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 5 + 20 * Math.random()));
+      }
+    }
     db.pragma(`synchronous = ${options.synchronous || 'FULL'}`);
     migrateSqlite(db, ring, { url: options.url || `sqlite:///${path}` });
     checkKeyIds(db.prepare('SELECT DISTINCT key_id FROM hsinstall_installs WHERE key_id IS NOT NULL').pluck().all(), ring);
@@ -182,7 +193,7 @@ export async function sqliteStore(path, options = {}) {
   // The newest refresh token wins: compared after opening, inside the transaction.
   const update = tx((portalId, old, t, access, refresh) => {
     const r = s.refreshOf.get(portalId);
-    if (!r || ring.open('refresh_token', portalId, r.refresh_token) !== old) return false;
+    if (!r || !sameText(ring.open('refresh_token', portalId, r.refresh_token), old)) return false;
     return s.tokens.run(access, refresh, t.expiresAt, t.updatedAt, ring.sealId, portalId).changes === 1;
   });
   const purge = tx((now) => {
