@@ -875,6 +875,11 @@ class Hook:
         return [data]
 
     def close(self) -> None:
+        """Writes what was kept while the store was unreachable (if it answers now), then closes it."""
+        try:
+            self.flush_kept()
+        except Exception:  # noqa: BLE001 - closing must not fail; what could not be written is logged as kept
+            pass
         self.store.close()
 
 

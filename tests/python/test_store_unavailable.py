@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from hsinstall import hook as H
+from hsinstall import store as S
 from test_hook import ENTERPRISE, EXTRA_ACCOUNTS, STARTER, TOKEN_TTL, Clock, Harness, RecordingHook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,6 +115,25 @@ def test_database_down_answers_503_with_nothing_consumed_and_the_retry_succeeds(
     reasons = csv_reasons(hx)
     assert sorted(reasons) == ["hook.store_unavailable", "installed", "installed"], reasons
     assert hook.get_access_token(STARTER).startswith("sbx-at-")
+
+
+def test_attempts_kept_while_the_database_was_down_are_written_at_close(hx, cluster):
+    url = cluster.fresh("close1")
+    hook = hx.hook(url)
+    state = hx.state()
+    code = hx.code_for(state, STARTER)
+    cluster.down()
+    try:
+        status, body = hx.exchange(code, state)
+        assert status == 503 and body["code"] == "hook.store_unavailable", body
+    finally:
+        cluster.up()
+    hook.close()  # no store call succeeded since: the kept attempt is written now, not lost
+    other = S.open_store(url, hook.settings.token_keys)
+    try:
+        assert [a.reason for a in other.attempts(0)] == ["hook.store_unavailable"]
+    finally:
+        other.close()
 
 
 def test_a_restart_while_idle_is_invisible(hx, cluster):
