@@ -385,7 +385,8 @@ export async function createHook(options = {}) {
     try {
       return await install({ code, redirect, codeHash, t, event, fail });
     } catch (e) {
-      if (isUnavailable(e)) return { status: 503, body: unavailableBody() };
+      // install() answers a store it cannot reach itself (finishStored, fail, addAttempt keep what
+      // they could not write); anything else recorded as the code's outcome.
       log('error', 'failed', 'hook.internal_error');
       return fail(500, 'hook.internal_error', 'The install could not be completed; try again.', { retryable: true, codeHash }).catch(() => ({
         status: 500,

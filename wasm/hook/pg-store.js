@@ -105,8 +105,7 @@ export async function pgStore(url, options = {}) {
   const one = (sql, params) => tx((c) => c.query(sql, params));
 
   try {
-    await tx(async () => {}); // reachable?
-    const c = await pool.connect();
+    const c = await pool.connect(); // unreachable: hook.store_unavailable, below
     let broken;
     const dropped = (e) => (broken = e);
     c.on('error', dropped);
